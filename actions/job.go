@@ -1,0 +1,83 @@
+package actions
+
+// Job is one rendered action, ready to run. It is plain, serialisable data: it
+// is stored as the queue job's arguments, so what runs is what was rendered
+// when the delivery was processed, whatever the configuration says later.
+// Secrets are never part of a Job; runners look them up by name.
+type Job struct {
+	Delivery string `json:"delivery"`
+	Event    string `json:"event"`
+	Rule     string `json:"rule"`
+	Index    int    `json:"index"` // position of the action in the rule's do:
+	Kind     string `json:"kind"`  // jenkins, slack, comment, label, status, http, log
+
+	Target Target `json:"target"`
+
+	Jenkins *JenkinsJob `json:"jenkins,omitempty"`
+	Slack   *SlackJob   `json:"slack,omitempty"`
+	Comment *CommentJob `json:"comment,omitempty"`
+	Label   *LabelJob   `json:"label,omitempty"`
+	Status  *StatusJob  `json:"status,omitempty"`
+	HTTP    *HTTPJob    `json:"http,omitempty"`
+	Log     *LogJob     `json:"log,omitempty"`
+}
+
+// Target is what the event is about: where GitHub actions act.
+type Target struct {
+	Installation int64  `json:"installation,omitempty"`
+	Owner        string `json:"owner,omitempty"`
+	Repo         string `json:"repo,omitempty"`
+	Number       int    `json:"number,omitempty"` // issue or pull request number
+	SHA          string `json:"sha,omitempty"`
+}
+
+// JenkinsJob triggers a build.
+type JenkinsJob struct {
+	Server     string            `json:"server"`
+	Job        string            `json:"job"` // rendered; folders as a/b/c
+	Parameters map[string]string `json:"parameters,omitempty"`
+	Report     bool              `json:"report,omitempty"`
+	Context    string            `json:"context,omitempty"`
+}
+
+// SlackJob posts a message.
+type SlackJob struct {
+	Connection string `json:"connection"`
+	Channel    string `json:"channel,omitempty"`
+	Text       string `json:"text"`
+	Blocks     string `json:"blocks,omitempty"` // rendered Block Kit JSON
+}
+
+// CommentJob comments on the event's issue or pull request.
+type CommentJob struct {
+	Body string `json:"body"`
+}
+
+// LabelJob adds and removes labels.
+type LabelJob struct {
+	Add    []string `json:"add,omitempty"`
+	Remove []string `json:"remove,omitempty"`
+}
+
+// StatusJob sets a commit status.
+type StatusJob struct {
+	Context     string `json:"context"`
+	State       string `json:"state"`
+	Description string `json:"description,omitempty"`
+	TargetURL   string `json:"target_url,omitempty"`
+}
+
+// HTTPJob calls an endpoint. When Body is nil the delivery's raw payload is
+// sent. The signing secret is looked up from the rule at run time.
+type HTTPJob struct {
+	URL     string            `json:"url"`
+	Method  string            `json:"method"`
+	Body    *string           `json:"body,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Signed  bool              `json:"signed,omitempty"`
+}
+
+// LogJob writes a log line.
+type LogJob struct {
+	Message string `json:"message"`
+}

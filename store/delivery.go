@@ -1,0 +1,14 @@
+// Package store is Switchboard's durable queue and delivery log: River on
+// SQLite (the embedded default) or on Postgres, plus the deliveries and
+// action-outcome tables that sit beside River's own.
+package store
+
+import "time"
+
+// Delivery is one webhook delivery as GitHub sent it.
+type Delivery struct {
+	ID         string    // X-GitHub-Delivery: the idempotency key
+	Event      string    // X-GitHub-Event
+	Payload    []byte    // the JSON payload (for form-encoded deliveries, the payload field)
+	ReceivedAt time.Time // when intake accepted it
+}
