@@ -1,0 +1,179 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/switchboard-dev/switchboard/logfield"
+	"github.com/switchboard-dev/switchboard/store"
+)
+
+// Delivery headers, as GitHub names them.
+const (
+	headerEvent    = "X-GitHub-Event"
+	headerDelivery = "X-GitHub-Delivery"
+)
+
+// Bounds on the untrusted header values that are stored and logged. GitHub's
+// delivery IDs are 36-character GUIDs and its event names are short.
+const (
+	maxDeliveryLen = 200
+	maxEventLen    = 100
+)
+
+// fieldReason is the log field that says why a request was rejected
+// (package logfield has no name for it yet).
+const fieldReason = "reason"
+
+// intake is the webhook handler. It answers per DESIGN.md's intake table,
+// checking in this order: method, body size, event and delivery headers,
+// signature, content type and JSON; then it stores the delivery and answers.
+type intake struct {
+	limit          int64
+	secrets        func() []string
+	log            *logrus.Entry
+	store          DeliveryStore
+	now            func() time.Time
+	enqueueTimeout time.Duration
+	metrics        *metrics
+}
+
+// ServeHTTP answers one webhook request.
+func (in *intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := in.now()
+	status := in.serve(w, r)
+	in.metrics.observe(status, in.now().Sub(start))
+}
+
+// serve does the work of ServeHTTP and returns the status it answered with.
+func (in *intake) serve(w http.ResponseWriter, r *http.Request) int {
+	event, delivery := r.Header.Get(headerEvent), r.Header.Get(headerDelivery)
+
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return in.reject(w, event, delivery, http.StatusMethodNotAllowed,
+			"method not allowed", "method "+logSafe(r.Method))
+	}
+
+	body, err := readBody(w, r, in.limit)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return in.reject(w, event, delivery, http.StatusRequestEntityTooLarge,
+			"payload too large", "body over the limit")
+	case err != nil:
+		return in.reject(w, event, delivery, http.StatusBadRequest,
+			"could not read body", "reading body: "+err.Error())
+	}
+	in.metrics.payload.Observe(float64(len(body)))
+
+	if msg := checkHeaders(event, delivery); msg != "" {
+		return in.reject(w, event, delivery, http.StatusBadRequest, msg, msg)
+	}
+
+	if reason := verifySignature(r.Header, body, in.secrets()); reason != "" {
+		return in.reject(w, event, delivery, http.StatusUnauthorized,
+			"signature missing, malformed or wrong (X-Hub-Signature-256 required)", reason)
+	}
+
+	payload, status, msg := payloadOf(r.Header.Get("Content-Type"), body)
+	if status != 0 {
+		return in.reject(w, event, delivery, status, msg, msg)
+	}
+
+	d := store.Delivery{ID: delivery, Event: event, Payload: payload, ReceivedAt: in.now()}
+	ctx, cancel := context.WithTimeout(r.Context(), in.enqueueTimeout)
+	duplicate, err := in.store.Enqueue(ctx, d)
+	cancel()
+	if err != nil {
+		entry := in.log.WithError(err).WithFields(logrus.Fields{
+			logfield.Delivery: delivery, logfield.Event: event,
+			logfield.Status: http.StatusServiceUnavailable,
+		})
+		if r.Context().Err() != nil {
+			entry.Info("webhook rejected: client gone before the store answered")
+		} else {
+			entry.Error("webhook rejected: store write failed")
+		}
+		writeError(w, http.StatusServiceUnavailable, "store unavailable")
+		return http.StatusServiceUnavailable
+	}
+
+	status, reply := http.StatusAccepted, any(deliveryReply{Delivery: delivery, Status: "queued"})
+	switch {
+	case duplicate:
+		status, reply = http.StatusOK, deliveryReply{Delivery: delivery, Status: "duplicate"}
+	case event == "ping":
+		status, reply = http.StatusOK, statusReply{Status: "pong"}
+	}
+	if in.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+		in.log.WithFields(logrus.Fields{
+			logfield.Delivery: delivery, logfield.Event: event, logfield.Status: status,
+			"bytes": len(payload), "duplicate": duplicate,
+		}).Debug("webhook accepted")
+	}
+	writeJSON(w, status, reply)
+	return status
+}
+
+// reject logs a refused request at Info and answers {"error": msg}. reason
+// is for the log only; neither holds a secret, a signature or the payload.
+func (in *intake) reject(w http.ResponseWriter, event, delivery string, status int, msg, reason string) int {
+	in.log.WithFields(logrus.Fields{
+		logfield.Delivery: logSafe(delivery),
+		logfield.Event:    logSafe(event),
+		logfield.Status:   status,
+		fieldReason:       reason,
+	}).Info("webhook rejected")
+	writeError(w, status, msg)
+	return status
+}
+
+// checkHeaders returns what is wrong with the event and delivery headers, or
+// "". Both are untrusted; they are stored, logged and echoed, so they are
+// bounded and limited to printable ASCII.
+func checkHeaders(event, delivery string) string {
+	switch {
+	case event == "":
+		return "X-GitHub-Event header missing"
+	case delivery == "":
+		return "X-GitHub-Delivery header missing"
+	case len(event) > maxEventLen || !printable(event):
+		return "X-GitHub-Event header invalid"
+	case len(delivery) > maxDeliveryLen || !printable(delivery):
+		return "X-GitHub-Delivery header invalid"
+	}
+	return ""
+}
+
+// printable reports whether s is all printable ASCII other than space.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// logSafe bounds an untrusted header value for a log line and replaces
+// anything but printable ASCII, so a header cannot forge or flood the log.
+func logSafe(s string) string {
+	const most = 200
+	if len(s) <= most && printable(s) {
+		return s
+	}
+	b := []byte(s[:min(len(s), most)])
+	for i, c := range b {
+		if c <= ' ' || c > '~' {
+			b[i] = '?'
+		}
+	}
+	if len(s) > most {
+		b = append(b, "..."...)
+	}
+	return string(b)
+}
