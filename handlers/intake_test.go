@@ -97,9 +97,9 @@ func TestIntakeTable(t *testing.T) {
 			status: 202, body: `{"delivery":"d-charset","status":"queued"}`, stored: pushBody,
 		},
 		{
-			name: "body of exactly the limit accepted",
-			opts: func(o *Options) { o.MaxPayloadBytes = limit },
-			hook: signedHook("push", "d-exact", exact),
+			name:   "body of exactly the limit accepted",
+			opts:   func(o *Options) { o.MaxPayloadBytes = limit },
+			hook:   signedHook("push", "d-exact", exact),
 			status: 202, body: `{"delivery":"d-exact","status":"queued"}`, stored: exact,
 		},
 		{
@@ -113,9 +113,9 @@ func TestIntakeTable(t *testing.T) {
 			status: 202, body: `{"delivery":"d-exact-chunked","status":"queued"}`, stored: exact,
 		},
 		{
-			name: "one byte over the limit",
-			opts: func(o *Options) { o.MaxPayloadBytes = limit },
-			hook: signedHook("push", "d-over", over),
+			name:   "one byte over the limit",
+			opts:   func(o *Options) { o.MaxPayloadBytes = limit },
+			hook:   signedHook("push", "d-over", over),
 			status: 413, body: `{"error":"payload too large"}`,
 		},
 		{
@@ -258,34 +258,34 @@ func TestIntakeTable(t *testing.T) {
 			status: 400, body: `{"error":"X-GitHub-Delivery header missing"}`,
 		},
 		{
-			name: "delivery header too long",
-			hook: signedHook("push", strings.Repeat("a", maxDeliveryLen+1), pushBody),
+			name:   "delivery header too long",
+			hook:   signedHook("push", strings.Repeat("a", maxDeliveryLen+1), pushBody),
 			status: 400, body: `{"error":"X-GitHub-Delivery header invalid"}`,
 		},
 		{
-			name: "delivery header of the longest length",
-			hook: signedHook("push", strings.Repeat("a", maxDeliveryLen), pushBody),
+			name:   "delivery header of the longest length",
+			hook:   signedHook("push", strings.Repeat("a", maxDeliveryLen), pushBody),
 			status: 202, body: `{"delivery":"` + strings.Repeat("a", maxDeliveryLen) + `","status":"queued"}`,
 			stored: pushBody,
 		},
 		{
-			name: "delivery header with a space",
-			hook: signedHook("push", "d 1", pushBody),
+			name:   "delivery header with a space",
+			hook:   signedHook("push", "d 1", pushBody),
 			status: 400, body: `{"error":"X-GitHub-Delivery header invalid"}`,
 		},
 		{
-			name: "delivery header not ASCII",
-			hook: signedHook("push", "d-\u00e9", pushBody),
+			name:   "delivery header not ASCII",
+			hook:   signedHook("push", "d-\u00e9", pushBody),
 			status: 400, body: `{"error":"X-GitHub-Delivery header invalid"}`,
 		},
 		{
-			name: "delivery header with quotes is escaped in the answer",
-			hook: signedHook("push", `d-"q"\`, pushBody),
+			name:   "delivery header with quotes is escaped in the answer",
+			hook:   signedHook("push", `d-"q"\`, pushBody),
 			status: 202, body: `{"delivery":"d-\"q\"\\","status":"queued"}`, stored: pushBody,
 		},
 		{
-			name: "event header too long",
-			hook: signedHook(strings.Repeat("e", maxEventLen+1), "d-longevent", pushBody),
+			name:   "event header too long",
+			hook:   signedHook(strings.Repeat("e", maxEventLen+1), "d-longevent", pushBody),
 			status: 400, body: `{"error":"X-GitHub-Event header invalid"}`,
 		},
 		{
@@ -334,18 +334,18 @@ func TestIntakeTable(t *testing.T) {
 			status: 415, body: `{"error":"unsupported content type: want application/json or application/x-www-form-urlencoded"}`,
 		},
 		{
-			name: "body not valid JSON",
-			hook: signedHook("push", "d-badjson", `{"ref":`),
+			name:   "body not valid JSON",
+			hook:   signedHook("push", "d-badjson", `{"ref":`),
 			status: 400, body: `{"error":"body is not valid JSON"}`,
 		},
 		{
-			name: "body valid JSON but not an object",
-			hook: signedHook("push", "d-array", `[1,2]`),
+			name:   "body valid JSON but not an object",
+			hook:   signedHook("push", "d-array", `[1,2]`),
 			status: 400, body: `{"error":"body is not a JSON object"}`,
 		},
 		{
-			name: "empty body",
-			hook: signedHook("push", "d-empty", ``),
+			name:   "empty body",
+			hook:   signedHook("push", "d-empty", ``),
 			status: 400, body: `{"error":"body is not valid JSON"}`,
 		},
 		{
@@ -394,8 +394,8 @@ func TestIntakeTable(t *testing.T) {
 			status: 405, body: `{"error":"method not allowed"}`, allow: "POST",
 		},
 		{
-			name: "store write fails",
-			hook: signedHook("push", "d-storefail", pushBody),
+			name:   "store write fails",
+			hook:   signedHook("push", "d-storefail", pushBody),
 			before: func(t *testing.T, ts *testServer) { ts.store.fail(errStoreDown) },
 			status: 503, body: `{"error":"store unavailable"}`,
 		},
