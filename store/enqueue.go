@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// batchTimeout bounds one batch transaction; GitHub gives a delivery 10 s.
+const batchTimeout = 8 * time.Second
+
+// batchMaxBytes bounds the payload bytes of one batch, so 64 deliveries near
+// GitHub's 25 MB cap do not make one giant statement. A batch always takes
+// at least one delivery.
+const batchMaxBytes = 32 << 20
+
+type enqueueReq struct {
+	ctx   context.Context
+	d     Delivery
+	reply chan enqueueResult // buffered: the writer never blocks on it
+}
+
+type enqueueResult struct {
+	duplicate bool
+	err       error
+}
+
+// Enqueue stores the delivery and queues its ProcessDeliveryArgs job in one
+// transaction, and returns only after that transaction committed. A delivery
+// whose ID is already stored is a duplicate: nothing is written or queued
+// and duplicate is true. A failure to write or commit returns an error
+// wrapping ErrUnavailable; nothing of the delivery is then stored, so a
+// retry (a redelivery) works. If ctx ends first, Enqueue returns ctx's
+// error; the delivery may or may not have been committed.
+//
+// Concurrent calls are batched by one writer goroutine: whatever requests
+// are waiting (up to BatchMaxSize, waiting at most BatchMaxWait for more)
+// share one transaction (DESIGN.md, "River on SQLite").
+func (s *Store) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
+	if d.ID == "" {
+		return false, errors.New("store: delivery has no ID")
+	}
+	if d.Event == "" {
+		return false, errors.New("store: delivery has no event")
+	}
+	if d.ReceivedAt.IsZero() {
+		d.ReceivedAt = time.Now()
+	}
+	if d.Payload == nil {
+		d.Payload = []byte{}
+	}
+	r := &enqueueReq{ctx: ctx, d: d, reply: make(chan enqueueResult, 1)}
+
+	s.mu.RLock()
+	if s.state != stateRunning {
+		s.mu.RUnlock()
+		s.metrics.enqueueErrors.Inc()
+		return false, unavailable("enqueue", errors.New("store is not running"))
+	}
+	select {
+	case s.reqs <- r:
+		s.mu.RUnlock()
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return false, ctx.Err()
+	}
+
+	select {
+	case res := <-r.reply:
+		return res.duplicate, res.err
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// writer is the single goroutine that commits Enqueue requests in batches.
+// It ends when Stop closes reqs, after committing what was waiting.
+func (s *Store) writer() {
+	defer close(s.writerEnd)
+	wait := time.NewTimer(time.Hour)
+	wait.Stop()
+	for {
+		first, ok := <-s.reqs
+		if !ok {
+			return
+		}
+		batch := []*enqueueReq{first}
+		size := len(first.d.Payload)
+		closed := false
+		if s.opts.BatchMaxWait > 0 {
+			wait.Reset(s.opts.BatchMaxWait)
+		}
+	collect:
+		for len(batch) < s.opts.BatchMaxSize && size < batchMaxBytes {
+			// Take what is already waiting first; then wait for more, up
+			// to BatchMaxWait.
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					closed = true
+					break collect
+				}
+				batch = append(batch, r)
+				size += len(r.d.Payload)
+				continue
+			default:
+			}
+			if s.opts.BatchMaxWait <= 0 {
+				break
+			}
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					closed = true
+					break collect
+				}
+				batch = append(batch, r)
+				size += len(r.d.Payload)
+			case <-wait.C:
+				break collect
+			}
+		}
+		wait.Stop()
+		s.flush(batch)
+		if closed {
+			return
+		}
+	}
+}
+
+// flush commits one batch and answers every request in it.
+func (s *Store) flush(batch []*enqueueReq) {
+	// Callers that gave up are dropped: they have their answer already.
+	live := batch[:0]
+	for _, r := range batch {
+		if r.ctx.Err() == nil {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	s.metrics.batchSize.Observe(float64(len(live)))
+
+	// The first request for an ID in the batch is the candidate; later ones
+	// are duplicates whatever the database says.
+	first := make(map[string]*enqueueReq, len(live))
+	candidates := make([]*enqueueReq, 0, len(live))
+	for _, r := range live {
+		if _, seen := first[r.d.ID]; !seen {
+			first[r.d.ID] = r
+			candidates = append(candidates, r)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	start := time.Now()
+	var inserted map[string]bool
+	err := s.q.inTx(ctx, func(ctx context.Context, tx querier, jobs txJobs) error {
+		var err error
+		inserted, err = s.insertDeliveries(ctx, tx, candidates)
+		if err != nil || len(inserted) == 0 {
+			return err
+		}
+		params := make([]river.InsertManyParams, 0, len(inserted))
+		for _, r := range candidates {
+			if inserted[r.d.ID] {
+				params = append(params, river.InsertManyParams{
+					Args: ProcessDeliveryArgs{Delivery: r.d.ID, Event: r.d.Event},
+				})
+			}
+		}
+		_, err = jobs.insertFast(ctx, params)
+		return err
+	})
+	s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
+	if err != nil {
+		err = unavailable("enqueue", err)
+		s.metrics.enqueueErrors.Add(float64(len(live)))
+	}
+	for _, r := range live {
+		res := enqueueResult{err: err}
+		if err == nil {
+			res.duplicate = first[r.d.ID] != r || !inserted[r.d.ID]
+		}
+		r.reply <- res
+	}
+}
+
+// insertDeliveries inserts the rows in one statement and returns the IDs
+// that were new. ON CONFLICT DO NOTHING with RETURNING yields only the
+// inserted rows, on SQLite (3.35+) and Postgres alike; on Postgres a
+// concurrent transaction inserting the same ID makes this one wait and then
+// see the conflict, so across replicas too only one caller gets the row.
+func (s *Store) insertDeliveries(ctx context.Context, tx querier, reqs []*enqueueReq) (map[string]bool, error) {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO deliveries (id, event, payload, received_at) VALUES `)
+	args := make([]any, 0, 4*len(reqs))
+	for i, r := range reqs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		n := 4 * i
+		b.WriteString("($" + strconv.Itoa(n+1) + ",$" + strconv.Itoa(n+2) + ",$" + strconv.Itoa(n+3) + ",$" + strconv.Itoa(n+4) + ")")
+		args = append(args, r.d.ID, r.d.Event, r.d.Payload, s.dialect.timeArg(r.d.ReceivedAt))
+	}
+	b.WriteString(` ON CONFLICT (id) DO NOTHING RETURNING id`)
+	rs, err := tx.query(ctx, b.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	inserted := make(map[string]bool, len(reqs))
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			return nil, err
+		}
+		inserted[id] = true
+	}
+	return inserted, rs.Err()
+}

@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// migration is one step of the store's own schema. Steps are append-only:
+// a released step is never edited, a change is a new step.
+type migration struct {
+	version int
+	stmts   func(d dialect) []string
+}
+
+var migrations = []migration{
+	{version: 1, stmts: func(d dialect) []string {
+		return []string{
+			`CREATE TABLE IF NOT EXISTS deliveries (
+				id          TEXT PRIMARY KEY,
+				event       TEXT NOT NULL,
+				payload     ` + d.blobType + ` NOT NULL,
+				received_at ` + d.timeType + ` NOT NULL
+			)`,
+			// Retention deletes by age.
+			`CREATE INDEX IF NOT EXISTS deliveries_received_at_idx ON deliveries (received_at)`,
+			`CREATE TABLE IF NOT EXISTS action_outcomes (
+				delivery_id  TEXT NOT NULL,
+				rule_name    TEXT NOT NULL,
+				action_index INTEGER NOT NULL,
+				kind         TEXT NOT NULL,
+				state        TEXT NOT NULL,
+				attempts     INTEGER NOT NULL DEFAULT 0,
+				last_error   TEXT NOT NULL DEFAULT '',
+				detail       TEXT NOT NULL DEFAULT '',
+				updated_at   ` + d.timeType + ` NOT NULL,
+				PRIMARY KEY (delivery_id, rule_name, action_index)
+			)`,
+			`CREATE INDEX IF NOT EXISTS action_outcomes_updated_at_idx ON action_outcomes (updated_at)`,
+		}
+	}},
+}
+
+// migrateOwn applies the store's pending migrations in one transaction, so
+// a failed start leaves the schema as it was. On Postgres the caller holds
+// an advisory lock, so replicas starting together apply each step once.
+func migrateOwn(ctx context.Context, q queue, d dialect) error {
+	return q.inTx(ctx, func(ctx context.Context, tx querier, _ txJobs) error {
+		if _, err := tx.exec(ctx, `CREATE TABLE IF NOT EXISTS switchboard_migration (
+			version    INTEGER PRIMARY KEY,
+			applied_at `+d.timeType+` NOT NULL
+		)`); err != nil {
+			return fmt.Errorf("create switchboard_migration: %w", err)
+		}
+		applied := map[int]bool{}
+		rs, err := tx.query(ctx, `SELECT version FROM switchboard_migration`)
+		if err != nil {
+			return fmt.Errorf("read switchboard_migration: %w", err)
+		}
+		for rs.Next() {
+			var v int
+			if err := rs.Scan(&v); err != nil {
+				rs.Close()
+				return err
+			}
+			applied[v] = true
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		for _, m := range migrations {
+			if applied[m.version] {
+				continue
+			}
+			for _, stmt := range m.stmts(d) {
+				if _, err := tx.exec(ctx, stmt); err != nil {
+					return fmt.Errorf("migration %d: %s: %w", m.version, firstLine(stmt), err)
+				}
+			}
+			if _, err := tx.exec(ctx, `INSERT INTO switchboard_migration (version, applied_at) VALUES ($1, $2)`,
+				m.version, d.timeArg(time.Now())); err != nil {
+				return fmt.Errorf("migration %d: record: %w", m.version, err)
+			}
+		}
+		return nil
+	})
+}
+
+// migrateRiver brings River's own tables up to date.
+func migrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], schema string, logger *slog.Logger) error {
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: logger, Schema: schema})
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river migrations: %w", err)
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimSpace(s)
+}

@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// queue is the part of the store that depends on the driver's transaction
+// type (*sql.Tx for SQLite, pgx.Tx for Postgres). Everything else in the
+// package works through it, so the Store API is one for both drivers.
+type queue interface {
+	pool() querier
+	// inTx runs fn in one transaction and commits it if fn returns nil.
+	inTx(ctx context.Context, fn func(ctx context.Context, tx querier, jobs txJobs) error) error
+	start(ctx context.Context) error
+	stop(ctx context.Context) error
+	stopAndCancel(ctx context.Context) error
+	subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
+	listJobs(ctx context.Context, params *river.JobListParams) ([]*rivertype.JobRow, error)
+	ping(ctx context.Context) error
+	close() error
+}
+
+// txJobs inserts River jobs inside the transaction it was handed with.
+type txJobs interface {
+	// insertFast inserts jobs that have no unique options.
+	insertFast(ctx context.Context, params []river.InsertManyParams) (int, error)
+	// insert honours unique options: a duplicate comes back with
+	// UniqueSkippedAsDuplicate set.
+	insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+}
+
+// riverQueue implements queue for one River transaction type.
+type riverQueue[TTx any] struct {
+	client   *river.Client[TTx]
+	db       querier
+	works    bool // the client has workers and queues
+	begin    func(ctx context.Context) (TTx, querier, error)
+	commit   func(ctx context.Context, tx TTx) error
+	rollback func(ctx context.Context, tx TTx)
+	pingDB   func(ctx context.Context) error
+	closeDB  func() error
+}
+
+func (q *riverQueue[TTx]) pool() querier { return q.db }
+
+func (q *riverQueue[TTx]) inTx(ctx context.Context, fn func(ctx context.Context, tx querier, jobs txJobs) error) error {
+	tx, tq, err := q.begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(ctx, tq, riverTxJobs[TTx]{q.client, tx}); err != nil {
+		q.rollback(context.WithoutCancel(ctx), tx)
+		return err
+	}
+	return q.commit(ctx, tx)
+}
+
+func (q *riverQueue[TTx]) start(ctx context.Context) error {
+	if !q.works {
+		return nil
+	}
+	return q.client.Start(ctx)
+}
+
+func (q *riverQueue[TTx]) stop(ctx context.Context) error {
+	if !q.works {
+		return nil
+	}
+	return q.client.Stop(ctx)
+}
+
+func (q *riverQueue[TTx]) stopAndCancel(ctx context.Context) error {
+	if !q.works {
+		return nil
+	}
+	return q.client.StopAndCancel(ctx)
+}
+
+func (q *riverQueue[TTx]) subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()) {
+	if !q.works {
+		// River panics on a client that never works jobs; an insert-only
+		// store has no events to give, so its channel is closed at once.
+		ch := make(chan *river.Event)
+		close(ch)
+		return ch, func() {}
+	}
+	return q.client.Subscribe(kinds...)
+}
+
+func (q *riverQueue[TTx]) listJobs(ctx context.Context, params *river.JobListParams) ([]*rivertype.JobRow, error) {
+	res, err := q.client.JobList(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	return res.Jobs, nil
+}
+
+func (q *riverQueue[TTx]) ping(ctx context.Context) error { return q.pingDB(ctx) }
+
+func (q *riverQueue[TTx]) close() error { return q.closeDB() }
+
+type riverTxJobs[TTx any] struct {
+	client *river.Client[TTx]
+	tx     TTx
+}
+
+func (j riverTxJobs[TTx]) insertFast(ctx context.Context, params []river.InsertManyParams) (int, error) {
+	return j.client.InsertManyFastTx(ctx, j.tx, params)
+}
+
+func (j riverTxJobs[TTx]) insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	return j.client.InsertManyTx(ctx, j.tx, params)
+}

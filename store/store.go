@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/sirupsen/logrus"
+
+	"github.com/switchboard-dev/switchboard/logfield"
+)
+
+// hardStopWait bounds how long Stop waits for jobs to return once their
+// contexts are cancelled.
+const hardStopWait = 10 * time.Second
+
+// Store is the durable queue and delivery log. It is safe for concurrent
+// use.
+type Store struct {
+	opts    Options
+	log     *logrus.Entry
+	q       queue
+	dialect dialect
+	metrics *metrics
+
+	mu        sync.RWMutex // guards state and the send side of reqs
+	state     state
+	reqs      chan *enqueueReq
+	writerEnd chan struct{}
+}
+
+type state int
+
+const (
+	stateNew state = iota
+	stateRunning
+	stateStopped
+)
+
+// Open connects to the database and runs River's migrations and the store's
+// own. Migrations are idempotent, so Open is safe on every start; on
+// Postgres, replicas starting together serialise on an advisory lock.
+// Errors never contain the DSN.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		q queue
+		d dialect
+	)
+	switch o.Driver {
+	case DriverSQLite:
+		d = sqliteDialect
+		q, err = openSQLite(ctx, o)
+	case DriverPostgres:
+		d = postgresDialect
+		q, err = openPostgres(ctx, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Store{
+		opts:      o,
+		log:       o.Logger.WithField(logfield.Component, "store"),
+		q:         q,
+		dialect:   d,
+		metrics:   m,
+		reqs:      make(chan *enqueueReq, o.BatchMaxSize),
+		writerEnd: make(chan struct{}),
+	}, nil
+}
+
+// Start starts the batch writer and, when the store has Workers, River's
+// job execution. ctx is used to start only: the store runs until Stop, so
+// that a cancelled signal context cannot cut running jobs short.
+func (s *Store) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateNew {
+		return errors.New("store: Start called twice or after Stop")
+	}
+	if err := s.q.start(context.WithoutCancel(ctx)); err != nil {
+		return unavailable("start river", err)
+	}
+	s.state = stateRunning
+	go s.writer()
+	return nil
+}
+
+// Stop shuts down gracefully: Enqueue refuses new deliveries, the batch
+// writer commits those already waiting, River stops fetching and running
+// jobs may finish until ctx is done; then their contexts are cancelled and
+// Stop waits a bounded time for them to return. Jobs cut short stay queued
+// and run after the next start. Stop returns nil when everything stopped.
+func (s *Store) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if s.state != stateRunning {
+		s.state = stateStopped
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = stateStopped
+	// No sender holds the read lock now, and none will send again.
+	close(s.reqs)
+	s.mu.Unlock()
+
+	var err error
+	if serr := s.q.stop(ctx); serr != nil {
+		s.log.WithError(serr).Warn("running jobs did not finish in time; cancelling them")
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hardStopWait)
+		defer cancel()
+		if herr := s.q.stopAndCancel(hctx); herr != nil {
+			err = fmt.Errorf("store: stop: jobs did not return after cancellation: %w", herr)
+		}
+	}
+	<-s.writerEnd
+	return err
+}
+
+// Close stops the store if it is running (cancelling running jobs at once)
+// and closes the database.
+func (s *Store) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stopErr := s.Stop(ctx)
+	return errors.Join(stopErr, s.q.close())
+}
+
+// Ping checks that the database answers and holds the store's schema.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.q.ping(ctx); err != nil {
+		return unavailable("ping", err)
+	}
+	return nil
+}
+
+// Subscribe returns River's job events of the given kinds and a function
+// that ends the subscription. Events that would overflow the channel's
+// buffer are dropped by River. On an insert-only store (no Workers) the
+// channel is closed at once.
+func (s *Store) Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()) {
+	return s.q.subscribe(kinds...)
+}
+
+// Delivery returns the stored delivery with the given ID, or ErrNotFound.
+func (s *Store) Delivery(ctx context.Context, id string) (*Delivery, error) {
+	d := Delivery{ID: id}
+	var at timeValue
+	err := s.q.pool().queryRow(ctx,
+		`SELECT event, payload, received_at FROM deliveries WHERE id = $1`, id).
+		Scan(&d.Event, &d.Payload, &at)
+	if isNoRows(err) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, unavailable("read delivery", err)
+	}
+	d.ReceivedAt = at.t
+	return &d, nil
+}
+
+// HasDelivery reports whether a delivery with the given ID is stored.
+func (s *Store) HasDelivery(ctx context.Context, id string) (bool, error) {
+	var one int
+	err := s.q.pool().queryRow(ctx, `SELECT 1 FROM deliveries WHERE id = $1`, id).Scan(&one)
+	if isNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, unavailable("read delivery", err)
+	}
+	return true, nil
+}
