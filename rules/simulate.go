@@ -1,0 +1,106 @@
+package rules
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/switchboard-dev/switchboard/actions"
+)
+
+// Simulate runs the rules of e on one payload and writes, one JSON object a
+// line, each action that would run:
+//
+//	{"rule":"build-main","action":"jenkins","server":"main","job":"acme/x/main",...}
+//
+// The fields after rule and action are the rendered fields of that kind of
+// action, as the queued job would hold them (an http action shows whether it
+// is signed, never the secret). Simulate calls nothing outside: the changed
+// files of a pull request come from files, and nil files leave them unknown,
+// so paths: does not match. The error is NewEvent's, a write error, or the
+// errors Evaluate reports beside its jobs (after the jobs are written).
+func Simulate(ctx context.Context, e *Engine, event, delivery string, payload []byte, files []string, w io.Writer) error {
+	ev, err := NewEvent(event, delivery, payload)
+	if err != nil {
+		return err
+	}
+	var lister FileLister
+	if files != nil {
+		lister = staticFiles(files)
+	}
+	jobs, evalErr := e.Evaluate(ctx, ev, lister)
+	for _, j := range jobs {
+		line, err := simulationLine(j)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	return evalErr
+}
+
+// simulationLine is {"rule":..., "action":..., <fields of the kind>}\n.
+func simulationLine(j actions.Job) ([]byte, error) {
+	var fields any
+	switch j.Kind {
+	case "jenkins":
+		fields = j.Jenkins
+	case "slack":
+		fields = j.Slack
+	case "comment":
+		fields = j.Comment
+	case "label":
+		fields = j.Label
+	case "status":
+		fields = j.Status
+	case "http":
+		fields = j.HTTP
+	case "log":
+		fields = j.Log
+	default:
+		return nil, fmt.Errorf("simulate: unknown action kind %q", j.Kind)
+	}
+	inner, err := marshal(fields)
+	if err != nil {
+		return nil, err
+	}
+	head, err := marshal(struct {
+		Rule   string `json:"rule"`
+		Action string `json:"action"`
+	}{j.Rule, j.Kind})
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.Write(head[:len(head)-1]) // without the closing }
+	if len(inner) > 2 {         // not {}
+		b.WriteByte(',')
+		b.Write(inner[1:])
+	} else {
+		b.WriteByte('}')
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), nil
+}
+
+// marshal is json.Marshal without HTML escaping, so output reads as written.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// staticFiles is a FileLister that answers with a fixed list.
+type staticFiles []string
+
+func (f staticFiles) PullRequestFiles(context.Context, int64, string, string, int) ([]string, error) {
+	return f, nil
+}
