@@ -70,7 +70,13 @@ func (c *Config) Pos(key string) Position {
 	return Position{File: c.File, Line: 1, Column: 1}
 }
 
-// Errorf returns an Error placed at key.
+// Errorf returns an Error placed at key. Any secret of the configuration,
+// and any value read from the environment, that the message would show is
+// replaced by <secret> or by its ${VAR} reference.
 func (c *Config) Errorf(key, format string, args ...any) *Error {
-	return &Error{Pos: c.Pos(key), Key: key, Msg: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	if c.scrub != nil {
+		msg = c.scrub(msg)
+	}
+	return &Error{Pos: c.Pos(key), Key: key, Msg: msg}
 }

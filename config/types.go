@@ -18,6 +18,10 @@ type Config struct {
 	// positions maps a key path such as "rules[0].do[1].jenkins.job" to where
 	// its value stands in File.
 	positions map[string]Position
+	// scrub replaces secrets and values read from the environment in an
+	// error message (nil: nothing to replace). It is a closure so that
+	// printing a Config cannot show the values it holds.
+	scrub func(string) string
 }
 
 // Server configures the HTTP listener.

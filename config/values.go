@@ -57,6 +57,13 @@ func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
 	case yaml.SequenceNode:
 		out := make(StringList, 0, len(n.Content))
 		for _, c := range n.Content {
+			for i := 0; c.Kind == yaml.AliasNode && c.Alias != nil && i < 100; i++ {
+				c = c.Alias
+			}
+			if c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null" {
+				out = append(out, "")
+				continue
+			}
 			if c.Kind != yaml.ScalarNode {
 				return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: expected a string, got a %s", c.Line, kindName(c.Kind))}}
 			}
@@ -82,7 +89,8 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil || v < 0 {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration such as 30s or 10m", n.Line, n.Value)}}
+		// The value is not quoted: it may have come from the environment.
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: not a duration such as 30s or 10m", n.Line)}}
 	}
 	*d = Duration(v)
 	return nil
