@@ -116,6 +116,7 @@ func labelNames(raw json.RawMessage) ([]string, bool) {
 	if json.Unmarshal(raw, &objs) != nil {
 		return nil, false
 	}
+	names = nil // a failed decode above may have left entries
 	for _, o := range objs {
 		if o.Name == "" {
 			return nil, false

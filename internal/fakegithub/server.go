@@ -215,10 +215,10 @@ func exchangeOf(r *http.Request) *exchange {
 // serve records the request, runs the handler into a buffer so its effect
 // happens even when the answer is held back, then answers.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	x := &exchange{full: r.URL.Path}
-	x.apiPath = strings.TrimPrefix(r.URL.Path, s.opts.PathPrefix)
-	if s.opts.PathPrefix != "" && !strings.HasPrefix(r.URL.Path, s.opts.PathPrefix+"/") {
-		x.apiPath = r.URL.Path
+	x := &exchange{full: r.URL.Path, apiPath: r.URL.Path}
+	inside := strings.HasPrefix(r.URL.Path, s.opts.PathPrefix+"/")
+	if inside {
+		x.apiPath = strings.TrimPrefix(r.URL.Path, s.opts.PathPrefix)
 	}
 	s.mu.Lock()
 	x.idx = len(s.requests)
@@ -230,7 +230,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	rec := httptest.NewRecorder()
 	rec.Header().Set("X-GitHub-Request-Id", requestID(x))
-	s.handler.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x)))
+	if inside {
+		s.handler.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x)))
+	} else {
+		writeError(rec, http.StatusNotFound, "Not Found", docREST)
+	}
 
 	s.mu.Lock()
 	s.requests[x.idx].Status = rec.Code
