@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/switchboard-dev/switchboard/config"
+	"github.com/switchboard-dev/switchboard/githubapp"
 )
 
 // Runner runs one kind of action.
@@ -60,9 +61,14 @@ type Deps struct {
 	Secrets SecretSource
 	// Now is the clock, for Retry-After dates. Default: time.Now.
 	Now func() time.Time
-	// A GitHub installation-client factory joins here when the comment,
-	// label and status runners arrive (issue 4).
+	// GitHub makes installation clients for the comment, label and status
+	// runners; nil means no App credentials, and those kinds are then
+	// unavailable.
+	GitHub *githubapp.Creator
 }
+
+// userAgent is sent with every request, so a service's logs name the caller.
+const userAgent = "Switchboard"
 
 // Set is every runner, by kind.
 type Set struct {
@@ -117,10 +123,13 @@ func New(cfg *config.Config, d Deps) (*Set, error) {
 		},
 		unavailable: map[string]string{},
 	}
-	// The kinds that need GitHub App credentials fail permanently until
-	// their runners exist.
+	// The kinds that act on GitHub fail permanently without App credentials
+	// (and, in this first cut, until their runners exist).
+	why := "no GitHub App credentials"
+	if d.GitHub != nil {
+		why = "not implemented in this version"
+	}
 	for _, kind := range []string{"comment", "label", "status"} {
-		why := "no GitHub App credentials"
 		s.runners[kind] = &unavailableRunner{kind: kind, why: why}
 		s.unavailable[kind] = why
 	}
@@ -165,7 +174,7 @@ type unavailableRunner struct{ kind, why string }
 
 // Run fails permanently: retrying cannot bring the credentials.
 func (u *unavailableRunner) Run(context.Context, *Job) (Result, error) {
-	return Result{}, Permanentf("%s action needs GitHub App credentials: %s", u.kind, u.why)
+	return Result{}, Permanentf("%s action unavailable: it needs GitHub App credentials (%s)", u.kind, u.why)
 }
 
 // DefaultHTTPClient is a client with timeouts on every stage, so a stuck

@@ -80,7 +80,7 @@ func (h *HTTP) Run(ctx context.Context, job *Job) (Result, error) {
 		return Result{}, Permanent(redactURLError(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Switchboard")
+	req.Header.Set("User-Agent", userAgent)
 	if job.Event != "" {
 		req.Header.Set("X-GitHub-Event", job.Event)
 	}

@@ -143,7 +143,7 @@ func (j *Jenkins) Run(ctx context.Context, job *Job) (Result, error) {
 		}
 		found, err := j.findBuild(ctx, srv, path, jobURL, marker, job.Delivery)
 		if err != nil {
-			if Classify(err).Outcome == OutcomePermanent {
+			if Classify(err).Outcome == PermanentFailure {
 				return Result{}, err
 			}
 			// Still unsure: the next attempt must check again.
@@ -273,6 +273,7 @@ func (j *Jenkins) trigger(ctx context.Context, client *http.Client, srv *jenkins
 // auth sends HTTP Basic credentials up front: Jenkins answers 403, not a 401
 // challenge, when they are missing.
 func (j *Jenkins) auth(req *http.Request, srv *jenkinsServer) {
+	req.Header.Set("User-Agent", userAgent)
 	if srv.user != "" || srv.secret != "" {
 		req.SetBasicAuth(srv.user, srv.secret)
 	}

@@ -77,7 +77,7 @@ func TestJenkinsTriggerWithoutParameters(t *testing.T) {
 
 	// buildWithParameters on a job without parameters: Jenkins answers 400.
 	_, err = run(t, s, context.Background(), jenkinsJob("plain", map[string]string{"X": "1"}))
-	wantOutcome(t, err, OutcomePermanent)
+	wantOutcome(t, err, PermanentFailure)
 	if !strings.Contains(err.Error(), "not parameterized") {
 		t.Errorf("error %q does not carry Jenkins' message", err)
 	}
@@ -153,7 +153,7 @@ func TestJenkinsRefusals(t *testing.T) {
 			cfg.Jenkins["main"].User = tc.user
 			s, _ := testSet(t, cfg, Deps{})
 			_, err := run(t, s, context.Background(), jenkinsJob(tc.job, nil))
-			wantOutcome(t, err, OutcomePermanent)
+			wantOutcome(t, err, PermanentFailure)
 			var herr *HTTPError
 			if !errors.As(err, &herr) || herr.Status != tc.status || !strings.Contains(herr.Body, tc.contains) {
 				t.Fatalf("error %v, want HTTP %d with %q", err, tc.status, tc.contains)
@@ -173,7 +173,7 @@ func TestJenkinsUnavailableIsRetried(t *testing.T) {
 
 	fj.SetUnavailable(true)
 	_, err := run(t, s, context.Background(), jenkinsJob("a", nil))
-	v := wantOutcome(t, err, OutcomeRetry)
+	v := wantOutcome(t, err, Retry)
 	if v.MayHaveActed {
 		t.Error("a 503 answer marked as possibly acted on")
 	}
@@ -204,7 +204,7 @@ func TestJenkinsJobPathRefusedWithoutRequest(t *testing.T) {
 	for name, job := range tests {
 		t.Run(name, func(t *testing.T) {
 			_, err := run(t, s, context.Background(), jenkinsJob(job, nil))
-			wantOutcome(t, err, OutcomePermanent)
+			wantOutcome(t, err, PermanentFailure)
 			if _, perr := JenkinsJobPath(job); perr == nil {
 				t.Errorf("JenkinsJobPath(%q) accepted it", job)
 			}
@@ -248,7 +248,7 @@ func TestJenkinsRedirectIsNotFollowed(t *testing.T) {
 	defer srv.Close()
 	s, _ := testSet(t, jenkinsConfig(srv.URL, jenkinsToken, ""), Deps{})
 	_, err := run(t, s, context.Background(), jenkinsJob("a", nil))
-	wantOutcome(t, err, OutcomePermanent)
+	wantOutcome(t, err, PermanentFailure)
 	if posts != 1 || gets != 0 {
 		t.Fatalf("posts %d, gets %d: want the one POST and no redirect followed", posts, gets)
 	}
@@ -275,14 +275,14 @@ func TestJenkinsUnconfirmedTrigger(t *testing.T) {
 
 	t.Run("with a delivery parameter: retried, and checked first", func(t *testing.T) {
 		_, err := run(t, s, context.Background(), jenkinsJob("a", map[string]string{DeliveryParameter: "d-1"}))
-		v := wantOutcome(t, err, OutcomeRetry)
+		v := wantOutcome(t, err, Retry)
 		if !v.MayHaveActed {
 			t.Fatalf("verdict %+v: want MayHaveActed", v)
 		}
 	})
 	t.Run("without one: permanent", func(t *testing.T) {
 		_, err := run(t, s, context.Background(), jenkinsJob("a", map[string]string{"X": "1"}))
-		wantOutcome(t, err, OutcomePermanent)
+		wantOutcome(t, err, PermanentFailure)
 		if !strings.Contains(err.Error(), DeliveryParameter) {
 			t.Errorf("error %q does not say how to make retries safe", err)
 		}
@@ -298,7 +298,7 @@ func TestJenkinsUnreachableIsRetriedPlainly(t *testing.T) {
 	l.Close() // nothing listens there now
 	s, _ := testSet(t, jenkinsConfig("http://"+addr+"/", jenkinsToken, ""), Deps{})
 	_, err = run(t, s, context.Background(), jenkinsJob("a", nil))
-	v := wantOutcome(t, err, OutcomeRetry)
+	v := wantOutcome(t, err, Retry)
 	if v.MayHaveActed {
 		t.Fatalf("a refused connection marked as possibly acted on: %+v", v)
 	}
@@ -355,7 +355,7 @@ func TestJenkinsInterruptedWithoutDeliveryParameterDoesNotTrigger(t *testing.T) 
 	defer fj.Close()
 	s, _ := testSet(t, jenkinsConfig(fj.URL(), jenkinsToken, ""), Deps{})
 	_, err := run(t, s, WithInterrupted(context.Background()), jenkinsJob("a", map[string]string{"SHA": "abc"}))
-	wantOutcome(t, err, OutcomePermanent)
+	wantOutcome(t, err, PermanentFailure)
 	if n := fj.Requests(); n != 0 {
 		t.Fatalf("Jenkins saw %d requests, want none", n)
 	}
@@ -367,7 +367,7 @@ func TestJenkinsInterruptedCheckFailureStaysUnconfirmed(t *testing.T) {
 	s, _ := testSet(t, jenkinsConfig(fj.URL(), jenkinsToken, ""), Deps{})
 	fj.SetUnavailable(true)
 	_, err := run(t, s, WithInterrupted(context.Background()), jenkinsJob("a", map[string]string{DeliveryParameter: "d-1"}))
-	if v := wantOutcome(t, err, OutcomeRetry); !v.MayHaveActed {
+	if v := wantOutcome(t, err, Retry); !v.MayHaveActed {
 		t.Fatalf("verdict %+v: the next attempt must check again", v)
 	}
 	if n := len(fj.Triggers()); n != 0 {
@@ -387,5 +387,5 @@ func TestJenkinsServerSelection(t *testing.T) {
 	}
 	job.Jenkins.Server = "other"
 	_, err := run(t, s, context.Background(), job)
-	wantOutcome(t, err, OutcomePermanent)
+	wantOutcome(t, err, PermanentFailure)
 }

@@ -23,19 +23,19 @@ type Outcome int
 
 // The outcomes of an attempt.
 const (
-	OutcomeSuccess   Outcome = iota // done
-	OutcomeRetry                    // try again after a delay
-	OutcomePermanent                // failed; no retry can help
+	Success          Outcome = iota // done
+	Retry                           // try again after a delay (Verdict.Delay)
+	PermanentFailure                // failed; no retry can help
 )
 
 // String names o as it appears in logs and the outcome table.
 func (o Outcome) String() string {
 	switch o {
-	case OutcomeSuccess:
+	case Success:
 		return "success"
-	case OutcomeRetry:
+	case Retry:
 		return "retry"
-	case OutcomePermanent:
+	case PermanentFailure:
 		return "permanent"
 	}
 	return "Outcome(" + strconv.Itoa(int(o)) + ")"
@@ -45,7 +45,7 @@ func (o Outcome) String() string {
 type Verdict struct {
 	Outcome Outcome
 	// After is the delay the service asked for (Retry-After); 0 when it gave
-	// none, and the caller then uses Backoff. Only set with OutcomeRetry.
+	// none, and the caller then uses Backoff. Only set with Retry.
 	After time.Duration
 	// Reason says briefly why, e.g. "HTTP 503", "slack: channel_not_found".
 	Reason string
@@ -80,12 +80,12 @@ func slackRetryable(code string) bool {
 
 // Classify is the one place that decides what an action's error means:
 // success (nil), retry later (network trouble, timeouts, 408, 429, 5xx, Slack
-// rate limits, an interrupted context), or permanent (other 4xx, Slack's
-// permanent error codes, anything wrapped with Permanent). An error it does
+// rate limits, an interrupted context), or permanent failure (other 4xx,
+// Slack's permanent error codes, anything wrapped with Permanent). An error it does
 // not recognise is retried: max_attempts bounds the cost of being wrong.
 func Classify(err error) Verdict {
 	if err == nil {
-		return Verdict{Outcome: OutcomeSuccess}
+		return Verdict{Outcome: Success}
 	}
 	var (
 		perm     *PermanentError
@@ -98,35 +98,35 @@ func Classify(err error) Verdict {
 	)
 	switch {
 	case errors.As(err, &perm):
-		return Verdict{Outcome: OutcomePermanent, Reason: reasonOf(perm.Err, "permanent error")}
+		return Verdict{Outcome: PermanentFailure, Reason: reasonOf(perm.Err, "permanent error")}
 	case errors.As(err, &unconf):
 		v := Classify(unconf.Err)
-		if v.Outcome == OutcomePermanent {
+		if v.Outcome == PermanentFailure {
 			return v
 		}
-		v.Outcome, v.MayHaveActed = OutcomeRetry, true
+		v.Outcome, v.MayHaveActed = Retry, true
 		v.Reason += "; the request may have taken effect"
 		return v
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		// A shutdown or a deadline interrupted the attempt; the action itself
 		// did not fail.
-		return Verdict{Outcome: OutcomeRetry, Reason: "interrupted"}
+		return Verdict{Outcome: Retry, Reason: "interrupted"}
 	case errors.As(err, &httpErr):
 		return byStatus(httpErr.Status, httpErr.RetryAfter)
 	case errors.As(err, &rateErr):
-		return Verdict{Outcome: OutcomeRetry, After: rateErr.RetryAfter, Reason: "slack: rate limited"}
+		return Verdict{Outcome: Retry, After: rateErr.RetryAfter, Reason: "slack: rate limited"}
 	case errors.As(err, &codeErr):
 		return byStatus(codeErr.Code, 0)
 	case errors.As(err, &slackErr):
 		if slackRetryable(slackErr.Err) {
-			return Verdict{Outcome: OutcomeRetry, Reason: "slack: " + slackErr.Err}
+			return Verdict{Outcome: Retry, Reason: "slack: " + slackErr.Err}
 		}
-		return Verdict{Outcome: OutcomePermanent, Reason: "slack: " + slackErr.Err}
+		return Verdict{Outcome: PermanentFailure, Reason: "slack: " + slackErr.Err}
 	case errors.As(err, &netErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
-		return Verdict{Outcome: OutcomeRetry, Reason: "network error"}
+		return Verdict{Outcome: Retry, Reason: "network error"}
 	}
-	return Verdict{Outcome: OutcomeRetry, Reason: "unclassified error"}
+	return Verdict{Outcome: Retry, Reason: "unclassified error"}
 }
 
 // byStatus classifies an HTTP status: 408, 425, 429 and 5xx are worth
@@ -135,12 +135,12 @@ func byStatus(status int, after time.Duration) Verdict {
 	reason := fmt.Sprintf("HTTP %d", status)
 	switch {
 	case status >= 200 && status < 300:
-		return Verdict{Outcome: OutcomeSuccess, Reason: reason}
+		return Verdict{Outcome: Success, Reason: reason}
 	case status == http.StatusRequestTimeout, status == http.StatusTooEarly,
 		status == http.StatusTooManyRequests, status >= 500:
-		return Verdict{Outcome: OutcomeRetry, After: after, Reason: reason}
+		return Verdict{Outcome: Retry, After: after, Reason: reason}
 	}
-	return Verdict{Outcome: OutcomePermanent, Reason: reason}
+	return Verdict{Outcome: PermanentFailure, Reason: reason}
 }
 
 // reasonOf names the kind of a permanent error for Verdict.Reason.

@@ -192,6 +192,7 @@ func (s *Slack) postWebhook(ctx context.Context, conn *slackConn, text, blocks s
 		return Result{}, Permanent(redactURLError(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", userAgent)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return Result{}, redactURLError(err)
