@@ -227,4 +227,5 @@ func uploadURL(base *url.URL) *url.URL {
 // discard is the default log sink.
 type discard struct{}
 
+// Write drops p.
 func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -21,6 +21,7 @@ type tokenErrors struct {
 	installation int64
 }
 
+// RoundTrip implements http.RoundTripper.
 func (t *tokenErrors) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if err == nil {
@@ -45,6 +46,7 @@ type instrumented struct {
 	metrics *metrics
 }
 
+// RoundTrip implements http.RoundTripper.
 func (t *instrumented) RoundTrip(req *http.Request) (*http.Response, error) {
 	client := t.client
 	if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/access_tokens") {
