@@ -22,6 +22,9 @@ import (
 const (
 	// MaxSlackText is the most characters of message text Slack keeps.
 	MaxSlackText = 40000
+	// MaxSectionText is the most characters of a section block's text;
+	// Slack refuses longer ones as invalid_blocks.
+	MaxSectionText = 3000
 	// defaultSlackAPI is the Web API root.
 	defaultSlackAPI = "https://slack.com/api/"
 )
@@ -109,12 +112,13 @@ func (s *Slack) Run(ctx context.Context, job *Job) (Result, error) {
 	if err != nil {
 		return Result{}, Permanent(err)
 	}
-	text := capSlackText(sj.Text)
+	text := capText(sj.Text, MaxSlackText)
+	capSections(blocks)
 	if strings.TrimSpace(text) == "" && len(blocks.BlockSet) == 0 {
 		return Result{}, Permanentf("slack: the message has neither text nor blocks")
 	}
 	if conn.webhook != "" {
-		return s.postWebhook(ctx, conn, text, sj.Blocks)
+		return s.postWebhook(ctx, conn, text, blocks)
 	}
 	if sj.Channel == "" {
 		return Result{}, Permanentf("slack: no channel given for connection %q", conn.name)
@@ -174,12 +178,12 @@ type webhookMessage struct {
 // (https://api.slack.com/messaging/webhooks#handling_errors): 200 "ok"; 400
 // invalid_payload or no_text; 403 action_prohibited; 404 channel_not_found;
 // 410 channel_is_archived; 429 with Retry-After; 5xx rollup_error.
-func (s *Slack) postWebhook(ctx context.Context, conn *slackConn, text, blocks string) (Result, error) {
+func (s *Slack) postWebhook(ctx context.Context, conn *slackConn, text string, blocks slack.Blocks) (Result, error) {
 	msg := webhookMessage{Text: text}
-	if b := strings.TrimSpace(blocks); b != "" {
-		raw, err := blocksArray(b)
+	if len(blocks.BlockSet) > 0 {
+		raw, err := json.Marshal(blocks.BlockSet)
 		if err != nil {
-			return Result{}, Permanent(err)
+			return Result{}, Permanent(fmt.Errorf("slack: encoding blocks: %v", err))
 		}
 		msg.Blocks = raw
 	}
@@ -244,17 +248,26 @@ func blocksArray(s string) (json.RawMessage, error) {
 	return json.RawMessage(s), nil
 }
 
-// capSlackText cuts text to MaxSlackText characters, marking the cut with an
-// ellipsis and never splitting an escape such as &amp;.
-func capSlackText(text string) string {
-	if len(text) <= MaxSlackText {
+// capSections cuts every section block's text to MaxSectionText.
+func capSections(blocks slack.Blocks) {
+	for _, b := range blocks.BlockSet {
+		if sec, ok := b.(*slack.SectionBlock); ok && sec.Text != nil {
+			sec.Text.Text = capText(sec.Text.Text, MaxSectionText)
+		}
+	}
+}
+
+// capText cuts text to max characters, marking the cut with an ellipsis and
+// never splitting an escape such as &amp;.
+func capText(text string, max int) string {
+	if len(text) <= max {
 		return text
 	}
 	r := []rune(text)
-	if len(r) <= MaxSlackText {
+	if len(r) <= max {
 		return text
 	}
-	cut := r[:MaxSlackText-1]
+	cut := r[:max-1]
 	if i := lastIndexRune(cut, '&'); i >= 0 && len(cut)-i < len("&amp;") && lastIndexRune(cut[i:], ';') < 0 {
 		cut = cut[:i]
 	}

@@ -190,7 +190,7 @@ func TestSlackTextIsCapped(t *testing.T) {
 	}
 }
 
-func TestCapSlackText(t *testing.T) {
+func TestCapText(t *testing.T) {
 	pad := strings.Repeat("a", MaxSlackText-3)
 	tests := map[string]struct{ in, want string }{
 		"short text unchanged":    {"hi &amp; bye", "hi &amp; bye"},
@@ -200,8 +200,39 @@ func TestCapSlackText(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := capSlackText(tc.in); got != tc.want {
-				t.Fatalf("capSlackText: got …%q, want …%q", tail(got), tail(tc.want))
+			if got := capText(tc.in, MaxSlackText); got != tc.want {
+				t.Fatalf("capText: got …%q, want …%q", tail(got), tail(tc.want))
+			}
+		})
+	}
+}
+
+func TestSlackSectionTextIsCapped(t *testing.T) {
+	fs := fakeslack.New(fakeslack.Options{Token: slackToken})
+	defer fs.Close()
+	long := strings.Repeat("x", MaxSectionText+10)
+	blocks := `[{"type":"section","text":{"type":"mrkdwn","text":"` + long + `"}},{"type":"divider"}]`
+	for name, cfg := range map[string]*config.Config{
+		"chat.postMessage": slackTokenConfig(fs.APIURL()),
+		"webhook":          slackWebhookConfig(fs.WebhookURL()),
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, _ := testSet(t, cfg, Deps{})
+			if _, err := run(t, s, context.Background(), slackJob("", "#ci", "fallback", blocks)); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			msgs := fs.Messages()
+			var got []struct {
+				Type string `json:"type"`
+				Text *struct {
+					Text string `json:"text"`
+				} `json:"text"`
+			}
+			if err := json.Unmarshal(msgs[len(msgs)-1].Blocks, &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 || got[1].Type != "divider" || utf8.RuneCountInString(got[0].Text.Text) != MaxSectionText {
+				t.Fatalf("blocks = %s, want the section cut to %d characters and the divider kept", msgs[len(msgs)-1].Blocks, MaxSectionText)
 			}
 		})
 	}

@@ -5,8 +5,9 @@
 //     (https://api.slack.com/methods/chat.postMessage): form-encoded or JSON
 //     arguments, the bot token as "Authorization: Bearer" or a token field;
 //     errors as HTTP 200 {"ok":false,"error":"..."} (not_authed,
-//     invalid_auth, channel_not_found, is_archived, no_text, invalid_blocks,
-//     msg_too_long); over the rate limit HTTP 429 with Retry-After seconds
+//     invalid_auth, channel_not_found, is_archived, no_text, msg_too_long,
+//     invalid_blocks, also for a section text over 3,000 characters); over
+//     the rate limit HTTP 429 with Retry-After seconds
 //     (https://api.slack.com/docs/rate-limits);
 //   - an incoming webhook (https://api.slack.com/messaging/webhooks), whose
 //     answers are plain text: 200 "ok"; 400 invalid_payload or no_text; 403
@@ -318,15 +319,27 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	answer("ok")
 }
 
-// validBlocks checks the shape Slack requires: a list of objects, each with
-// a type.
+// MaxSectionText is the longest section block text Slack accepts
+// (https://api.slack.com/reference/block-kit/blocks#section).
+const MaxSectionText = 3000
+
+// validBlocks checks what Slack checks before answering invalid_blocks: a
+// list of objects, each with a type, and section texts within their limit.
 func validBlocks(s string) bool {
-	var blocks []map[string]any
+	var blocks []struct {
+		Type string `json:"type"`
+		Text *struct {
+			Text string `json:"text"`
+		} `json:"text"`
+	}
 	if err := json.Unmarshal([]byte(s), &blocks); err != nil {
 		return false
 	}
 	for _, b := range blocks {
-		if t, _ := b["type"].(string); t == "" {
+		if b.Type == "" {
+			return false
+		}
+		if b.Type == "section" && b.Text != nil && utf8.RuneCountInString(b.Text.Text) > MaxSectionText {
 			return false
 		}
 	}

@@ -44,6 +44,7 @@ func TestPostMessageAnswers(t *testing.T) {
 		"archived":              {"application/x-www-form-urlencoded", form(url.Values{"channel": {"#old"}, "text": {"hi"}}), bearer, "is_archived"},
 		"no text":               {"application/x-www-form-urlencoded", form(url.Values{"channel": {"#ci"}}), bearer, "no_text"},
 		"bad blocks":            {"application/x-www-form-urlencoded", form(url.Values{"channel": {"#ci"}, "blocks": {`[{"text":"x"}]`}}), bearer, "invalid_blocks"},
+		"section too long":      {"application/x-www-form-urlencoded", form(url.Values{"channel": {"#ci"}, "blocks": {`[{"type":"section","text":{"type":"mrkdwn","text":"` + strings.Repeat("x", MaxSectionText+1) + `"}}]`}}), bearer, "invalid_blocks"},
 		"too long":              {"application/x-www-form-urlencoded", form(url.Values{"channel": {"#ci"}, "text": {strings.Repeat("x", MaxText+1)}}), bearer, "msg_too_long"},
 	}
 	accepted := 0
