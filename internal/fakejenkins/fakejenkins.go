@@ -30,6 +30,7 @@
 package fakejenkins
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http/httptest"
@@ -87,6 +88,7 @@ type Server struct {
 	srv  *httptest.Server
 
 	mu          sync.Mutex
+	changed     chan struct{} // closed and replaced after every request
 	unavailable bool
 	requests    int
 	triggers    []Trigger
@@ -119,6 +121,7 @@ type build struct {
 func New(opts Options) *Server {
 	s := &Server{
 		opts:        opts,
+		changed:     make(chan struct{}),
 		sessions:    map[string]string{},
 		queue:       map[int]*queueItem{},
 		nextQueueID: 1,
@@ -135,6 +138,32 @@ func (s *Server) URL() string { return s.srv.URL + "/" }
 
 // Close shuts the server down.
 func (s *Server) Close() { s.srv.Close() }
+
+// Wait blocks until cond holds, checking it again after every request the
+// server answers, or until ctx is done. cond may call the Server's methods:
+//
+//	err := s.Wait(ctx, func() bool { return len(s.Triggers()) >= 2 })
+func (s *Server) Wait(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// notify wakes every Wait. The caller holds s.mu.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
 
 // SetUnavailable makes every request answer 503 (on) or be served again
 // (off).

@@ -1,7 +1,9 @@
 package fakejenkins
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const (
@@ -276,3 +279,30 @@ func TestUnavailableIsSafeForConcurrentUse(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestWait(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- s.Wait(ctx, func() bool { return len(s.Triggers()) >= 2 })
+	}()
+	for i := 0; i < 2; i++ {
+		resp, err := http.Post(s.URL()+"job/a/build", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Wait(ctx, func() bool { return false }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait with a cancelled context = %v", err)
+	}
+}

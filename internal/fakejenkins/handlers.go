@@ -24,6 +24,7 @@ const crumbField = "Jenkins-Crumb"
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.notify() // runs before the unlock
 	s.requests++
 	if s.unavailable {
 		jettyError(w, r, http.StatusServiceUnavailable, "Service Unavailable")

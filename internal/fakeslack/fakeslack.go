@@ -20,6 +20,7 @@
 package fakeslack
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -70,6 +71,7 @@ type Server struct {
 	webhookPath string
 
 	mu         sync.Mutex
+	changed    chan struct{} // closed and replaced after every request
 	messages   []Message
 	requests   []Request
 	rateLimit  int // requests still to answer 429
@@ -82,7 +84,7 @@ type Server struct {
 func New(opts Options) *Server {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
-	s := &Server{opts: opts, webhookPath: "/services/T00000000/B00000000/" + hex.EncodeToString(b)}
+	s := &Server{opts: opts, changed: make(chan struct{}), webhookPath: "/services/T00000000/B00000000/" + hex.EncodeToString(b)}
 	s.srv = httptest.NewServer(s)
 	return s
 }
@@ -95,6 +97,32 @@ func (s *Server) WebhookURL() string { return s.srv.URL + s.webhookPath }
 
 // Close shuts the server down.
 func (s *Server) Close() { s.srv.Close() }
+
+// Wait blocks until cond holds, checking it again after every request the
+// server answers, or until ctx is done. cond may call the Server's methods:
+//
+//	err := s.Wait(ctx, func() bool { return len(s.Messages()) >= 2 })
+func (s *Server) Wait(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// notify wakes every Wait. The caller holds s.mu.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
 
 // RateLimit makes the next n requests answer 429 with Retry-After: seconds.
 func (s *Server) RateLimit(n, seconds int) {
@@ -130,6 +158,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.notify() // runs before the unlock
 	switch {
 	case r.URL.Path == "/api/chat.postMessage":
 		s.postMessage(w, r)

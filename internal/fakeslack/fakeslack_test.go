@@ -1,12 +1,15 @@
 package fakeslack
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func post(t *testing.T, u, contentType, body string, header http.Header) (int, http.Header, string) {
@@ -130,5 +133,27 @@ func TestWebhookAnswers(t *testing.T) {
 	}
 	if msgs := s.Messages(); len(msgs) != 1 || msgs[0].Via != "webhook" || msgs[0].Text != "hi" {
 		t.Fatalf("messages = %+v", msgs)
+	}
+}
+
+func TestWait(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- s.Wait(ctx, func() bool { return len(s.Messages()) >= 1 })
+	}()
+	if status, _, b := post(t, s.WebhookURL(), "application/json", `{"text":"hi"}`, nil); status != 200 {
+		t.Fatalf("%d %s", status, b)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Wait(ctx, func() bool { return false }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait with a cancelled context = %v", err)
 	}
 }
