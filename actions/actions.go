@@ -7,6 +7,7 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -125,12 +126,12 @@ func New(cfg *config.Config, d Deps) (*Set, error) {
 	}
 	// The kinds that act on GitHub fail permanently without App credentials
 	// (and, in this first cut, until their runners exist).
-	why := "no GitHub App credentials"
+	why, msg := "no GitHub App credentials", "%s action needs GitHub App credentials (github.app_id and a private key)"
 	if d.GitHub != nil {
-		why = "not implemented in this version"
+		why, msg = "not implemented in this version", "%s action is not implemented in this version"
 	}
 	for _, kind := range []string{"comment", "label", "status"} {
-		s.runners[kind] = &unavailableRunner{kind: kind, why: why}
+		s.runners[kind] = &unavailableRunner{msg: fmt.Sprintf(msg, kind)}
 		s.unavailable[kind] = why
 	}
 	return s, nil
@@ -170,11 +171,11 @@ func (s *Set) Kinds() []string {
 }
 
 // unavailableRunner stands in for a kind that cannot run here.
-type unavailableRunner struct{ kind, why string }
+type unavailableRunner struct{ msg string }
 
 // Run fails permanently: retrying cannot bring the credentials.
 func (u *unavailableRunner) Run(context.Context, *Job) (Result, error) {
-	return Result{}, Permanentf("%s action unavailable: it needs GitHub App credentials (%s)", u.kind, u.why)
+	return Result{}, Permanent(errors.New(u.msg))
 }
 
 // DefaultHTTPClient is a client with timeouts on every stage, so a stuck

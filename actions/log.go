@@ -13,9 +13,6 @@ type Log struct {
 	logger *logrus.Entry
 }
 
-// NewLog returns a Log runner writing to logger.
-func NewLog(logger *logrus.Entry) *Log { return &Log{logger: logger} }
-
 // Run writes job.Log.Message at info level with the rule, kind and delivery.
 func (l *Log) Run(_ context.Context, job *Job) (Result, error) {
 	if job.Log == nil {

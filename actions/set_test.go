@@ -2,6 +2,10 @@ package actions
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"reflect"
 	"strings"
@@ -10,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/switchboard-dev/switchboard/config"
+	"github.com/switchboard-dev/switchboard/githubapp"
 	"github.com/switchboard-dev/switchboard/logfield"
 )
 
@@ -111,4 +116,22 @@ func TestNewRefusesUnusableConnections(t *testing.T) {
 			wantNoSecret(t, "error", err.Error(), secret)
 		})
 	}
+}
+
+func TestSetWithGitHubCredentials(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	gh, err := githubapp.New(githubapp.Options{AppID: 42, PrivateKey: pemKey})
+	if err != nil {
+		t.Fatalf("githubapp.New: %v", err)
+	}
+	s, _ := testSet(t, &config.Config{}, Deps{GitHub: gh})
+	if got := s.Unavailable()["comment"]; got != "not implemented in this version" {
+		t.Fatalf(`Unavailable()["comment"] = %q`, got)
+	}
+	_, err = s.Run(context.Background(), &Job{Kind: "comment", Comment: &CommentJob{Body: "x"}})
+	wantOutcome(t, err, PermanentFailure)
 }
