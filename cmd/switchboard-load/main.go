@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +51,7 @@ type options struct {
 	work        bool
 	jsonOut     bool
 	allowRemote bool
+	cpuProfile  string
 }
 
 // report is the -json output.
@@ -90,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.work, "work", false, "with -inproc: also run the store's process_delivery jobs with a no-op worker during the load")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a -url that is not on loopback")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole process (senders and in-process servers) to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -162,6 +165,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	logger := logrus.New()
 	logger.SetOutput(stderr)
