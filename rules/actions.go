@@ -49,6 +49,9 @@ type namedTmpl struct {
 
 // actionKind returns the kind set in a and how many are set.
 func actionKind(a *config.Action) (kind string, n int) {
+	if a == nil {
+		return "", 0
+	}
 	for _, k := range []struct {
 		name string
 		set  bool

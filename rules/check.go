@@ -53,9 +53,9 @@ func Validate(cfg *config.Config) (*Engine, error) {
 // the rule, the action and the field, and is placed at the templated key.
 //
 // Keys under .Payload are not checked: GitHub leaves optional keys out
-// (organization, for one), so a sample lacking a key proves nothing. Use
-// index, which yields nothing for a missing key, for keys that may be absent:
-// {{ index .Payload "organization" }}.
+// (organization, for one), so a sample lacking a key proves nothing. For a
+// key that may be absent use index, which does not fail on a missing key:
+// {{ with index .Payload "organization" }}{{ .login }}{{ end }}.
 func (e *Engine) Check(samples map[string][]*Event) config.Errors {
 	var errs config.Errors
 	for _, r := range e.rules {

@@ -101,10 +101,20 @@ func Compile(cfg *config.Config) (*Engine, error) {
 			r.on = append(r.on, onEntry{event: ev, action: act})
 		}
 		cond, cerrs := compileConditions(cfg, key+".if", &rc.If)
+		for _, ce := range cerrs {
+			ce.Msg = fmt.Sprintf("rule %s: %s", rc.Name, ce.Msg)
+		}
 		errs = append(errs, cerrs...)
 		r.cond = cond
 		for j, ac := range rc.Do {
 			a, aerrs := compileAction(cfg, fmt.Sprintf("%s.do[%d]", key, j), ac)
+			for _, ae := range aerrs {
+				if kind, n := actionKind(ac); n == 1 {
+					ae.Msg = fmt.Sprintf("rule %s: action %d (%s): %s", rc.Name, j, kind, ae.Msg)
+				} else {
+					ae.Msg = fmt.Sprintf("rule %s: action %d: %s", rc.Name, j, ae.Msg)
+				}
+			}
 			errs = append(errs, aerrs...)
 			r.actions = append(r.actions, a)
 		}

@@ -32,7 +32,7 @@ func compileTemplate(text string, mode escapeMode) (*tmpl, error) {
 	if !strings.Contains(text, "{{") {
 		return &tmpl{literal: text}, nil
 	}
-	t, err := template.New("t").Option("missingkey=error").Funcs(Funcs()).Parse(text)
+	t, err := template.New("switchboard").Option("missingkey=error").Funcs(Funcs()).Parse(text)
 	if err != nil {
 		return nil, errors.New(cleanTemplateError(err.Error()))
 	}
