@@ -11,6 +11,10 @@ const (
 	OutcomePending   = "pending"
 	OutcomeRunning   = "running"
 	OutcomeRetrying  = "retrying"
+	// OutcomeUnconfirmed is a retry whose last attempt may have acted (a
+	// request that reached the service but got no answer): the next attempt
+	// checks before acting again.
+	OutcomeUnconfirmed = "unconfirmed"
 	OutcomeSucceeded = "succeeded"
 	OutcomeFailed    = "failed"
 )
@@ -22,7 +26,7 @@ type Outcome struct {
 	Rule      string
 	Index     int
 	Kind      string // jenkins, slack, ...
-	State     string // OutcomePending, OutcomeRunning, OutcomeRetrying, OutcomeSucceeded or OutcomeFailed
+	State     string // one of the Outcome* states
 	Attempts  int
 	LastError string
 	Detail    string // e.g. the Jenkins queue item URL
@@ -31,7 +35,7 @@ type Outcome struct {
 
 func validState(s string) bool {
 	switch s {
-	case OutcomePending, OutcomeRunning, OutcomeRetrying, OutcomeSucceeded, OutcomeFailed:
+	case OutcomePending, OutcomeRunning, OutcomeRetrying, OutcomeUnconfirmed, OutcomeSucceeded, OutcomeFailed:
 		return true
 	}
 	return false

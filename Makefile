@@ -1,0 +1,17 @@
+# The README's commands.
+.PHONY: run test bench fuzz build
+
+build:
+	go build -o switchboard ./cmd/switchboard
+
+run:
+	go run ./cmd/switchboard serve -c examples/switchboard.yml
+
+test:
+	go test -race -count=1 ./...
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./rules/ ./store/
+
+fuzz:
+	bash scripts/fuzz.sh 10m

@@ -1,0 +1,207 @@
+// Package cli implements the switchboard command line: flags, subcommands and
+// their output. cmd/switchboard only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/switchboard-dev/switchboard/config"
+	"github.com/switchboard-dev/switchboard/rules"
+	"github.com/switchboard-dev/switchboard/server"
+)
+
+// Env is the process around a command: its streams and environment.
+type Env struct {
+	Stdin     io.Reader
+	Stdout    io.Writer
+	Stderr    io.Writer
+	LookupEnv func(string) (string, bool)
+	Version   string
+}
+
+const usage = `usage: switchboard <command> [flags]
+
+commands:
+  serve      run the GitHub App server
+  validate   check the config file and render every template against sample events
+  simulate   show the actions one payload would run, without running them
+  version    print the version
+
+flags common to serve, validate and simulate:
+  -c, --config FILE   config file (default $SWITCHBOARD_CONFIG or switchboard.yml)
+`
+
+// Main runs the command in args (without the program name) and returns the
+// process exit code.
+func Main(args []string, env Env) int {
+	if env.LookupEnv == nil {
+		env.LookupEnv = os.LookupEnv
+	}
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], env)
+	case "validate":
+		return validate(args[1:], env)
+	case "simulate":
+		return simulate(args[1:], env)
+	case "version", "--version", "-version":
+		fmt.Fprintf(env.Stdout, "switchboard %s\n", env.Version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(env.Stderr, "switchboard: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func newFlags(name string, env Env) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	def := "switchboard.yml"
+	if v, ok := env.LookupEnv("SWITCHBOARD_CONFIG"); ok && v != "" {
+		def = v
+	}
+	path := fs.String("config", def, "config file")
+	fs.StringVar(path, "c", def, "config file (shorthand)")
+	return fs, path
+}
+
+func serve(args []string, env Env) int {
+	fs, path := newFlags("serve", env)
+	format := fs.String("log-format", "json", "log format: json or text")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	logger := logrus.New()
+	logger.SetOutput(env.Stderr)
+	if *format == "text" {
+		logger.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
+	} else {
+		logger.SetFormatter(&logrus.JSONFormatter{})
+	}
+	lvl, err := logrus.ParseLevel(*level)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "switchboard: --log-level: %v\n", err)
+		return 2
+	}
+	logger.SetLevel(lvl)
+	log := logrus.NewEntry(logger).WithField("version", env.Version)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+
+	err = server.Run(ctx, server.Options{ConfigPath: *path, LookupEnv: env.LookupEnv, Logger: log, Reload: reload})
+	if err != nil {
+		var ce config.Errors
+		if errors.As(err, &ce) {
+			for _, e := range ce {
+				fmt.Fprintln(env.Stderr, e.Error())
+			}
+			log.WithField("problems", len(ce)).Error("config invalid; not starting")
+		} else {
+			log.WithError(err).Error("switchboard stopped")
+		}
+		return 1
+	}
+	return 0
+}
+
+func validate(args []string, env Env) int {
+	fs, path := newFlags("validate", env)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*path, env.LookupEnv)
+	if err != nil {
+		return printProblems(env.Stderr, err)
+	}
+	if _, err := rules.Validate(cfg); err != nil {
+		return printProblems(env.Stderr, err)
+	}
+	fmt.Fprintf(env.Stdout, "%s: ok (%d rules)\n", cfg.File, len(cfg.Rules))
+	return 0
+}
+
+func printProblems(w io.Writer, err error) int {
+	var ce config.Errors
+	if errors.As(err, &ce) {
+		ce.Sort()
+		for _, e := range ce {
+			fmt.Fprintln(w, e.Error())
+		}
+		return 1
+	}
+	fmt.Fprintf(w, "switchboard: %v\n", err)
+	return 1
+}
+
+func simulate(args []string, env Env) int {
+	fs, path := newFlags("simulate", env)
+	event := fs.String("event", "", "event name, as in X-GitHub-Event (required)")
+	payloadPath := fs.String("payload", "", "payload file, or - for standard input (required)")
+	files := fs.String("files", "", "comma-separated changed files of a pull request, for paths conditions")
+	delivery := fs.String("delivery", "simulated", "delivery ID to render as .Delivery")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *event == "" || *payloadPath == "" {
+		fmt.Fprintln(env.Stderr, "switchboard simulate: --event and --payload are required")
+		return 2
+	}
+	var payload []byte
+	var err error
+	if *payloadPath == "-" {
+		payload, err = io.ReadAll(env.Stdin)
+	} else {
+		payload, err = os.ReadFile(*payloadPath)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "switchboard simulate: read payload: %v\n", err)
+		return 1
+	}
+	cfg, err := config.Load(*path, env.LookupEnv)
+	if err != nil {
+		return printProblems(env.Stderr, err)
+	}
+	engine, err := rules.Compile(cfg)
+	if err != nil {
+		return printProblems(env.Stderr, err)
+	}
+	var fileList []string
+	if *files != "" {
+		fileList = strings.Split(*files, ",")
+	}
+	if err := rules.Simulate(context.Background(), engine, *event, *delivery, payload, fileList, env.Stdout); err != nil {
+		fmt.Fprintf(env.Stderr, "switchboard simulate: %v\n", err)
+		return 1
+	}
+	return 0
+}

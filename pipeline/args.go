@@ -1,0 +1,19 @@
+// Package pipeline holds the two queue workers between intake and the outside
+// world: Processor turns a stored delivery into one queued job per matched
+// action, and Runner runs those jobs and records each outcome.
+package pipeline
+
+import "github.com/switchboard-dev/switchboard/actions"
+
+// RunActionArgs is the queue job for one rendered action. It is unique by
+// delivery, rule and action index: a delivery processed twice (a retry, a
+// rescue after a crash) never queues an action twice.
+type RunActionArgs struct {
+	Delivery string      `json:"delivery" river:"unique"`
+	Rule     string      `json:"rule" river:"unique"`
+	Index    int         `json:"index" river:"unique"`
+	Job      actions.Job `json:"job"`
+}
+
+// Kind implements river.JobArgs.
+func (RunActionArgs) Kind() string { return "run_action" }

@@ -1,0 +1,142 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/sirupsen/logrus"
+
+	"github.com/switchboard-dev/switchboard/actions"
+	"github.com/switchboard-dev/switchboard/logfield"
+	"github.com/switchboard-dev/switchboard/store"
+)
+
+// Runner is the "run action" worker: it runs one rendered action, asks
+// actions.Classify what the result means, records the outcome and tells the
+// queue when to try again.
+type Runner struct {
+	river.WorkerDefaults[RunActionArgs]
+
+	queue   Queue
+	live    *Live
+	log     *logrus.Entry
+	metrics *Metrics
+	now     func() time.Time
+	jitter  func() float64
+}
+
+// NewRunner returns a Runner.
+func NewRunner(q Queue, live *Live, log *logrus.Entry, m *Metrics, now func() time.Time) *Runner {
+	if now == nil {
+		now = time.Now
+	}
+	return &Runner{queue: q, live: live, log: log, metrics: m, now: now, jitter: rand.Float64}
+}
+
+// Work implements river.Worker.
+func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error {
+	a := job.Args
+	log := r.log.WithFields(logrus.Fields{
+		logfield.Delivery: a.Delivery,
+		logfield.Event:    a.Job.Event,
+		logfield.Rule:     a.Rule,
+		logfield.Kind:     a.Job.Kind,
+	})
+	if a.Job.Target.Owner != "" {
+		log = log.WithField(logfield.Repo, a.Job.Target.Owner+"/"+a.Job.Target.Repo)
+	}
+
+	prev, err := r.queue.Outcome(ctx, a.Delivery, a.Rule, a.Index)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("load outcome: %w", err)
+	}
+	attempt := 1
+	if prev != nil {
+		if prev.State == store.OutcomeSucceeded || prev.State == store.OutcomeFailed {
+			// Finished before the queue heard of it (a crash between the
+			// two): running it again would double its effect.
+			return nil
+		}
+		attempt = prev.Attempts + 1
+	}
+	log = log.WithField(logfield.Attempt, attempt)
+
+	out := store.Outcome{Delivery: a.Delivery, Rule: a.Rule, Index: a.Index, Kind: a.Job.Kind, State: store.OutcomeRunning, Attempts: attempt}
+	if prev != nil {
+		out.Detail, out.LastError = prev.Detail, prev.LastError
+	}
+	if err := r.queue.RecordOutcome(ctx, out); err != nil {
+		return fmt.Errorf("record outcome: %w", err)
+	}
+	if prev != nil && (prev.State == store.OutcomeRunning || prev.State == store.OutcomeUnconfirmed) {
+		// The last attempt died mid-call, or reached the service without
+		// an answer: its effect may have happened, so the action checks.
+		ctx = actions.WithInterrupted(ctx)
+	}
+
+	snap := r.live.Load()
+	start := r.now()
+	res, runErr := run(ctx, snap.Actions, &a.Job)
+	took := r.now().Sub(start).Seconds()
+	verdict := actions.Classify(runErr)
+
+	if res.Detail != "" {
+		out.Detail = res.Detail
+	}
+	retry := snap.Config.Retry
+	var result error
+	switch {
+	case verdict.Outcome == actions.Success:
+		out.State, out.LastError = store.OutcomeSucceeded, ""
+	case verdict.Outcome == actions.Retry && attempt < retry.MaxAttempts:
+		delay := verdict.Delay(retry, attempt, r.jitter)
+		out.State, out.LastError = store.OutcomeRetrying, runErr.Error()
+		if verdict.MayHaveActed {
+			out.State = store.OutcomeUnconfirmed
+		}
+		result = river.JobSnooze(delay)
+		log = log.WithField("retry_in", delay.String())
+	default:
+		out.State, out.LastError = store.OutcomeFailed, runErr.Error()
+		result = river.JobCancel(runErr)
+	}
+
+	// Record even when ctx was cancelled by shutdown: the outcome is the
+	// only trace of an attempt whose effect may have happened.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.queue.RecordOutcome(rctx, out); err != nil {
+		return fmt.Errorf("record outcome: %w", err)
+	}
+
+	r.metrics.attempt(a.Job.Kind, out.State, took)
+	entry := log.WithFields(logrus.Fields{logfield.Outcome: out.State, logfield.Duration: took})
+	if res.Detail != "" {
+		entry = entry.WithField("detail", res.Detail)
+	}
+	switch out.State {
+	case store.OutcomeSucceeded:
+		entry.Info("action succeeded")
+	case store.OutcomeRetrying, store.OutcomeUnconfirmed:
+		entry.WithField("reason", verdict.Reason).Warn("action failed; will retry")
+	default:
+		entry.WithField("reason", verdict.Reason).Error("action failed")
+	}
+	return result
+}
+
+// run calls the action and turns a panic into an error with its stack, so a
+// bug in one action is recorded against it instead of killing the process.
+func run(ctx context.Context, set *actions.Set, job *actions.Job) (res actions.Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("action panicked: %v\n%s", p, debug.Stack())
+		}
+	}()
+	return set.Run(ctx, job)
+}
