@@ -8,15 +8,15 @@ import (
 
 // Outcome states.
 const (
-	OutcomePending   = "pending"
-	OutcomeRunning   = "running"
-	OutcomeRetrying  = "retrying"
+	OutcomePending  = "pending"
+	OutcomeRunning  = "running"
+	OutcomeRetrying = "retrying"
 	// OutcomeUnconfirmed is a retry whose last attempt may have acted (a
 	// request that reached the service but got no answer): the next attempt
 	// checks before acting again.
 	OutcomeUnconfirmed = "unconfirmed"
-	OutcomeSucceeded = "succeeded"
-	OutcomeFailed    = "failed"
+	OutcomeSucceeded   = "succeeded"
+	OutcomeFailed      = "failed"
 )
 
 // Outcome is the recorded state of one action of one delivery: the action at
