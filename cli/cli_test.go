@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(args, Env{
+		Stdin:     strings.NewReader(stdin),
+		Stdout:    &out,
+		Stderr:    &errb,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Version:   "v0.0.0-test",
+	})
+	return code, out.String(), errb.String()
+}
+
+func TestValidateReportsEachProblemOnItsOwnLine(t *testing.T) {
+	path := filepath.Join("..", "testdata", "cli", "three-problems.yml")
+	code, stdout, stderr := run(t, map[string]string{"JENKINS_API_TOKEN": "s3cr3t-token"}, "", "validate", "-c", path)
+	if code == 0 {
+		t.Fatalf("exit 0 for an invalid config")
+	}
+	want := []string{
+		path + `:3:3: server.listen_backlog: unknown key "listen_backlog"; expected one of: addr, webhook_path, max_payload_bytes, shutdown_timeout`,
+		path + `:5:19: github.webhook_secret: variable ${GITHUB_WEBHOOK_SECRET} is not set`,
+		path + `:17:19: rules[0].do[0].jenkins.server: jenkins server "ci" is not defined; defined: main`,
+	}
+	got := strings.Split(strings.TrimSpace(stderr), "\n")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stderr:\n%s\nwant:\n%s", stderr, strings.Join(want, "\n"))
+	}
+	if stdout != "" {
+		t.Errorf("stdout = %q, want nothing", stdout)
+	}
+	if strings.Contains(stderr, "s3cr3t-token") {
+		t.Error("a secret's value reached the output")
+	}
+}
+
+func TestValidateAcceptsTheExamples(t *testing.T) {
+	env := map[string]string{
+		"GITHUB_WEBHOOK_SECRET": "w", "JENKINS_API_TOKEN": "j", "SLACK_BOT_TOKEN": "xoxb-1",
+		"DEPLOY_SECRET": "d", "GITHUB_PRIVATE_KEY": "k",
+	}
+	for _, name := range []string{"switchboard.yml", "full.yml"} {
+		t.Run(name, func(t *testing.T) {
+			code, stdout, stderr := run(t, env, "", "validate", "--config", filepath.Join("..", "examples", name))
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if !strings.HasSuffix(strings.TrimSpace(stdout), "rules)") {
+				t.Errorf("stdout = %q", stdout)
+			}
+		})
+	}
+}
+
+func TestConfigPathFromEnvironment(t *testing.T) {
+	code, _, stderr := run(t, map[string]string{"SWITCHBOARD_CONFIG": "does-not-exist.yml"}, "", "validate")
+	if code == 0 || !strings.Contains(stderr, "does-not-exist.yml") {
+		t.Fatalf("exit %d, stderr %q: want a failure naming SWITCHBOARD_CONFIG's file", code, stderr)
+	}
+}
+
+func TestSimulateReadsStdin(t *testing.T) {
+	payload, err := os.ReadFile(filepath.Join("..", "testdata", "webhooks", "issues.opened.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, map[string]string{"GITHUB_WEBHOOK_SECRET": "w"}, string(payload),
+		"simulate", "-c", filepath.Join("..", "examples", "switchboard.yml"), "--event", "issues", "--payload", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"rule":"issue-opened"`) || !strings.Contains(lines[0], `"action":"log"`) {
+		t.Fatalf("simulate output:\n%s", stdout)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no command", nil, 2, "usage: switchboard"},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"simulate without event", []string{"simulate", "--payload", "x.json"}, 2, "--event and --payload are required"},
+		{"unknown flag", []string{"validate", "--nope"}, 2, "flag provided but not defined: -nope"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := run(t, nil, "", c.args...)
+			if code != c.code || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d stderr %q, want exit %d containing %q", code, stderr, c.code, c.want)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := run(t, nil, "", "version")
+	if code != 0 || stdout != "switchboard v0.0.0-test\n" {
+		t.Fatalf("exit %d stdout %q", code, stdout)
+	}
+}
