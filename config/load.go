@@ -156,8 +156,11 @@ func zeroBasedLine(msg string) bool {
 // flowVarOnLine reports whether line (1-based) of data holds an unquoted
 // ${...} in flow style, which YAML reads as the start of a flow mapping.
 func flowVarOnLine(data []byte, line int) bool {
-	lines := bytes.Split(data, []byte("\n"))
-	for _, l := range lines[max(0, line-1):min(len(lines), line+1)] {
+	// YAML breaks lines at \r\n, \r and \n alike.
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	lines := bytes.Split(bytes.ReplaceAll(data, []byte("\r"), []byte("\n")), []byte("\n"))
+	lo, hi := min(max(0, line-1), len(lines)), min(len(lines), line+1)
+	for _, l := range lines[lo:hi] {
 		if bytes.ContainsAny(l, "{[") && bytes.Contains(l, []byte(" ${")) {
 			return true
 		}

@@ -37,7 +37,17 @@ func (p *parser) scrubber() func(string) string {
 	if len(p.scrubs) == 0 {
 		return nil
 	}
-	pairs := append([]scrubPair(nil), p.scrubs...)
+	var pairs []scrubPair
+	for _, sp := range p.scrubs {
+		if sp.with == redacted {
+			pairs = append(pairs, sp)
+		}
+	}
+	for _, sp := range p.scrubs {
+		if sp.with != redacted {
+			pairs = append(pairs, sp)
+		}
+	}
 	// Secrets were added first and win over an equal value read from the
 	// environment; longer values go first so a value's prefix cannot break
 	// it in two.
