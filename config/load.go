@@ -27,8 +27,8 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 }
 
 // Parse reads one configuration from data, naming file in positions and
-// errors. It expands ${VAR} and ${VAR:-default} in every value with
-// lookupEnv (nil means an empty environment), decodes strictly (unknown and
+// errors. It expands ${VAR} and ${VAR:-default} in every value (not in keys)
+// with lookupEnv (nil means an empty environment), decodes strictly (unknown and
 // duplicate keys are errors), applies defaults and validates. On any problem
 // it returns a nil Config and Errors holding all of them, sorted by position.
 //
@@ -39,15 +39,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	if lookupEnv == nil {
 		lookupEnv = func(string) (string, bool) { return "", false }
 	}
-	p := &parser{
-		file:      file,
-		lookup:    lookupEnv,
-		errKeys:   map[string]bool{},
-		positions: map[string]Position{},
-		written:   map[string]bool{},
-		expanded:  map[*yaml.Node]bool{},
-		raw:       map[*yaml.Node]string{},
-	}
+	p := newParser(file, lookupEnv)
 	root, err := p.parseYAML(data)
 	if err != nil {
 		return nil, Errors{err}
@@ -91,6 +83,19 @@ type parser struct {
 
 	steps, maxSteps int
 	aborted         bool
+}
+
+// newParser starts the parse of one file.
+func newParser(file string, lookupEnv func(string) (string, bool)) *parser {
+	return &parser{
+		file:      file,
+		lookup:    lookupEnv,
+		errKeys:   map[string]bool{},
+		positions: map[string]Position{},
+		written:   map[string]bool{},
+		expanded:  map[*yaml.Node]bool{},
+		raw:       map[*yaml.Node]string{},
+	}
 }
 
 // parseYAML reads the single document in data and returns its top node, or

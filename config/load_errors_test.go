@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -302,5 +303,28 @@ func TestLoadErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDecodeErrorsArePlaced reaches the fallback for yaml.v3's own type
+// errors. The walker checks every value before decoding, so the test changes
+// a checked value behind its back.
+func TestDecodeErrorsArePlaced(t *testing.T) {
+	p := newParser("f.yml", env(nil))
+	root, perr := p.parseYAML([]byte("github:\n  webhook_secret: s\n  app_id: 12\n"))
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	p.maxSteps = 1000
+	p.walk(root, reflect.TypeFor[Config](), "")
+	if len(p.errs) != 0 {
+		t.Fatalf("walk: %v", p.errs)
+	}
+	appID := root.Content[1].Content[3]
+	appID.Value, appID.Tag = "hunter2", "!!str"
+	p.decode(root, &Config{})
+	want := "f.yml:3:11: github.app_id: cannot unmarshal !!str value into int64"
+	if got := p.errs.Error(); got != want {
+		t.Errorf("decode errors = %q, want %q", got, want)
 	}
 }

@@ -219,7 +219,7 @@ func TestExamples(t *testing.T) {
 func TestPos(t *testing.T) {
 	cfg := mustLoad(t, fixture("minimal.yml"), map[string]string{"GITHUB_WEBHOOK_SECRET": "s"})
 	tests := map[string]struct {
-		key        string
+		key       string
 		line, col int
 	}{
 		"scalar at its value":            {"rules[0].name", 4, 11},
