@@ -130,17 +130,19 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 // the column is 1.
 func (p *parser) syntaxError(err error, data []byte) *Error {
 	msg := err.Error()
-	line := 1
+	line, numbered := 1, false
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
+		msg, numbered = msg[len(m[0]):], true
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	// yaml.v3's parser (not its scanner) reports the 0-based line of its
-	// context (decode.go, parser.fail); its messages are these.
-	if strings.HasPrefix(msg, "did not find expected ") && zeroBasedLine(msg) {
+	// context (decode.go, parser.fail), and no line at all for line 0.
+	if numbered && zeroBasedLine(msg) {
 		line++
 	}
+	// At the end of the stream yaml.v3 counts one line more than there is.
+	line = min(line, max(1, len(splitLines(data))))
 	if strings.Contains(msg, "did not find expected ',' or") && flowVarOnLine(data, line) {
 		msg += `; inside [...] or {...}, quote a ${VAR} reference: "${VAR}"`
 	}
@@ -161,9 +163,7 @@ func zeroBasedLine(msg string) bool {
 // flowVarOnLine reports whether line (1-based) of data holds an unquoted
 // ${...} in flow style, which YAML reads as the start of a flow mapping.
 func flowVarOnLine(data []byte, line int) bool {
-	// YAML breaks lines at \r\n, \r and \n alike.
-	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
-	lines := bytes.Split(bytes.ReplaceAll(data, []byte("\r"), []byte("\n")), []byte("\n"))
+	lines := splitLines(data)
 	lo, hi := min(max(0, line-1), len(lines)), min(len(lines), line+1)
 	for _, l := range lines[lo:hi] {
 		if bytes.ContainsAny(l, "{[") && bytes.Contains(l, []byte(" ${")) {
@@ -254,4 +254,12 @@ func countNodes(n *yaml.Node, seen map[*yaml.Node]bool) int {
 		c += countNodes(ch, seen)
 	}
 	return c + countNodes(n.Alias, seen)
+}
+
+// splitLines splits data into lines the way YAML counts them: at \r\n, \r
+// and \n alike. A final line break does not start another line.
+func splitLines(data []byte) [][]byte {
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+	return bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
 }

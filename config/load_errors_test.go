@@ -187,7 +187,7 @@ func TestLoadErrors(t *testing.T) {
 				`4:5: rules[0].name: is required`,
 				`11:5: rules[2].on: is required: the events the rule listens to, such as [push] or [pull_request.opened]`,
 				`11:11: rules[2].name: duplicate rule name "build" (first at line 7)`,
-				`15:10: rules[3].on[0]: unknown event "puhs" (did you mean "push"?); known events: push, pull_request, issues, issue_comment, ping, installation, installation_repositories, create, delete, release, workflow_run, check_run, check_suite, status, pull_request_review, pull_request_review_comment`,
+				`15:10: rules[3].on[0]: unknown event "puhs" in rule "events" (did you mean "push"?); known events: push, pull_request, issues, issue_comment, ping, installation, installation_repositories, create, delete, release, workflow_run, check_run, check_suite, status, pull_request_review, pull_request_review_comment`,
 				`15:16: rules[3].on[1]: event "push" has no actions; write "push"`,
 				`15:30: rules[3].on[2]: "pull_request.": after the dot comes an action of lowercase letters and _, such as pull_request.opened`,
 				`15:45: rules[3].on[3]: "pull_request.Opened": after the dot comes an action of lowercase letters and _, such as pull_request.opened`,
@@ -254,6 +254,10 @@ func TestLoadErrors(t *testing.T) {
 		"YAML syntax error": {
 			file: "syntax_error.yml",
 			want: []string{`3:1: invalid YAML: did not find expected key`},
+		},
+		"YAML syntax error on the first line": {
+			file: "syntax_first_line.yml",
+			want: []string{`1:1: invalid YAML: did not find expected ',' or '}'`},
 		},
 		"unquoted variable in a flow mapping": {
 			file: "syntax_flow_var.yml",

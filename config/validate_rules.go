@@ -25,7 +25,7 @@ func (v *checker) rules() {
 			v.errorf(key+".on", "is required: the events the rule listens to, such as [push] or [pull_request.opened]")
 		}
 		for j, on := range r.On {
-			if msg := eventProblem(on); msg != "" {
+			if msg := eventProblem(on, r.Name); msg != "" {
 				v.errorf(v.cfg.ItemKey(key+".on", j), "%s", msg)
 			}
 		}
@@ -38,15 +38,20 @@ func (v *checker) rules() {
 	}
 }
 
-// eventProblem says what is wrong with one entry of on:, or "".
-func eventProblem(on string) string {
+// eventProblem says what is wrong with one entry of on: of the rule named
+// rule, or "".
+func eventProblem(on, rule string) string {
 	event, action, hasAction := strings.Cut(on, ".")
 	known, hasActions := KnownEvent(event)
 	switch {
 	case on == "":
 		return "must not be empty"
 	case !known:
-		return fmt.Sprintf("unknown event %q%s; known events: %s", event, didYouMean(event, Events()), strings.Join(Events(), ", "))
+		in := ""
+		if rule != "" {
+			in = fmt.Sprintf(" in rule %q", rule)
+		}
+		return fmt.Sprintf("unknown event %q%s%s; known events: %s", event, in, didYouMean(event, Events()), strings.Join(Events(), ", "))
 	case !hasAction:
 		return ""
 	case !hasActions:
