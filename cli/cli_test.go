@@ -113,3 +113,24 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("exit %d stdout %q", code, stdout)
 	}
 }
+
+// The README's configuration example is a real configuration.
+func TestReadmeConfigExampleValidates(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	i := strings.Index(s, "## Configuration")
+	start := strings.Index(s[i:], "```yaml\n") + i + len("```yaml\n")
+	end := strings.Index(s[start:], "```") + start
+	path := filepath.Join(t.TempDir(), "readme.yml")
+	if err := os.WriteFile(path, []byte(s[start:end]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"GITHUB_WEBHOOK_SECRET": "w", "JENKINS_API_TOKEN": "j", "SLACK_BOT_TOKEN": "xoxb-1"}
+	code, _, stderr := run(t, env, "", "validate", "-c", path)
+	if code != 0 {
+		t.Fatalf("README example: exit %d\n%s", code, stderr)
+	}
+}
