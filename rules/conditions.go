@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"strings"
+
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 
@@ -91,42 +93,75 @@ func compileConditions(cfg *config.Config, key string, c *config.Conditions) (co
 // filesNeeded reports whether matching needs the changed files.
 func (c *conditions) filesNeeded() bool { return len(c.paths) > 0 }
 
+// facts are the values of an event that conditions test, worked out once
+// per Evaluate instead of once per rule; the case-insensitive ones are
+// lower-cased here.
+type facts struct {
+	repo       string // owner/name, lower-cased; "" when the event has none
+	branch     string // what branches: tests; "" when the event has none
+	tag        string
+	base, head string
+	pr         bool
+	draft      bool
+	draftKnown bool
+	labels     []string // lower-cased
+	hasLabels  bool     // the event has a pull request or an issue
+	author     string   // lower-cased; see author
+}
+
+func factsOf(ev *Event) *facts {
+	f := &facts{repo: strings.ToLower(ev.Repository.FullName), author: strings.ToLower(author(ev))}
+	switch ev.Event {
+	case "push":
+		f.branch, f.tag = ev.Branch, ev.Tag
+	case "pull_request":
+		if ev.PullRequest != nil {
+			f.branch = ev.PullRequest.Base
+		}
+	}
+	var labels []string
+	switch {
+	case ev.PullRequest != nil:
+		labels, f.hasLabels = ev.PullRequest.Labels, true
+	case ev.Issue != nil:
+		labels, f.hasLabels = ev.Issue.Labels, true
+	}
+	for _, l := range labels {
+		f.labels = append(f.labels, strings.ToLower(l))
+	}
+	if pr := ev.PullRequest; pr != nil {
+		f.pr = true
+		f.base, f.head = pr.Base, pr.Head
+		f.draft, f.draftKnown = pr.Draft, !pr.draftUnknown
+	}
+	return f
+}
+
 // match tests every condition but paths; exprErr is set when the expression
 // failed at run time (which is no match).
-func (c *conditions) match(ev *Event, env map[string]any) (ok bool, exprErr error) {
-	if len(c.repository) > 0 && (ev.Repository.FullName == "" || !c.repository.match(ev.Repository.FullName)) {
+func (c *conditions) match(f *facts, env map[string]any) (ok bool, exprErr error) {
+	if len(c.repository) > 0 && (f.repo == "" || !c.repository.match(f.repo)) {
 		return false, nil
 	}
-	if len(c.branches) > 0 {
-		var branch string
-		switch ev.Event {
-		case "push":
-			branch = ev.Branch
-		case "pull_request":
-			if ev.PullRequest != nil {
-				branch = ev.PullRequest.Base
-			}
-		}
-		if branch == "" || !c.branches.match(branch) {
-			return false, nil
-		}
-	}
-	if len(c.tags) > 0 && (ev.Event != "push" || ev.Tag == "" || !c.tags.match(ev.Tag)) {
+	if len(c.branches) > 0 && (f.branch == "" || !c.branches.match(f.branch)) {
 		return false, nil
 	}
-	if len(c.base) > 0 && (ev.PullRequest == nil || ev.PullRequest.Base == "" || !c.base.match(ev.PullRequest.Base)) {
+	if len(c.tags) > 0 && (f.tag == "" || !c.tags.match(f.tag)) {
 		return false, nil
 	}
-	if len(c.head) > 0 && (ev.PullRequest == nil || ev.PullRequest.Head == "" || !c.head.match(ev.PullRequest.Head)) {
+	if len(c.base) > 0 && (f.base == "" || !c.base.match(f.base)) {
 		return false, nil
 	}
-	if c.draft != nil && (ev.PullRequest == nil || ev.PullRequest.draftUnknown || ev.PullRequest.Draft != *c.draft) {
+	if len(c.head) > 0 && (f.head == "" || !c.head.match(f.head)) {
 		return false, nil
 	}
-	if c.hasLabels && !c.matchLabels(ev) {
+	if c.draft != nil && (!f.pr || !f.draftKnown || f.draft != *c.draft) {
 		return false, nil
 	}
-	if c.hasAuthors && !c.matchAuthor(ev) {
+	if c.hasLabels && !c.matchLabels(f) {
+		return false, nil
+	}
+	if c.hasAuthors && (f.author == "" || c.notAuthors.match(f.author) || len(c.authors) > 0 && !c.authors.match(f.author)) {
 		return false, nil
 	}
 	if c.expr != nil {
@@ -141,20 +176,16 @@ func (c *conditions) match(ev *Event, env map[string]any) (ok bool, exprErr erro
 	return true, nil
 }
 
-func (c *conditions) matchLabels(ev *Event) bool {
-	var labels []string
-	switch {
-	case ev.PullRequest != nil:
-		labels = ev.PullRequest.Labels
-	case ev.Issue != nil:
-		labels = ev.Issue.Labels
-	default:
+// matchLabels: every plain pattern matches some label, and no negated one
+// matches any.
+func (c *conditions) matchLabels(f *facts) bool {
+	if !f.hasLabels {
 		return false
 	}
 	for _, want := range c.labels {
 		found := false
-		for _, l := range labels {
-			if want.match(l) {
+		for _, l := range f.labels {
+			if want.matchPrepared(l) {
 				found = true
 				break
 			}
@@ -163,7 +194,7 @@ func (c *conditions) matchLabels(ev *Event) bool {
 			return false
 		}
 	}
-	for _, l := range labels {
+	for _, l := range f.labels {
 		if c.notLabels.match(l) {
 			return false
 		}
@@ -171,7 +202,8 @@ func (c *conditions) matchLabels(ev *Event) bool {
 	return true
 }
 
-// author is who the authors: condition looks at (see the package docs).
+// author is who the authors: condition looks at: the comment's author for
+// issue_comment, else the pull request's, else the issue's, else the sender.
 func author(ev *Event) string {
 	switch {
 	case ev.Comment != nil && ev.Comment.Author != "":
@@ -182,14 +214,6 @@ func author(ev *Event) string {
 		return ev.Issue.Author
 	}
 	return ev.Sender
-}
-
-func (c *conditions) matchAuthor(ev *Event) bool {
-	a := author(ev)
-	if a == "" || c.notAuthors.match(a) {
-		return false
-	}
-	return len(c.authors) == 0 || c.authors.match(a)
 }
 
 // matchPaths reports whether any file matches; complete=false means the list

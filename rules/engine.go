@@ -199,14 +199,18 @@ func (e *Engine) Evaluate(ctx context.Context, ev *Event, files FileLister) ([]a
 		fc   = fileCache{lister: files}
 	)
 	target := targetOf(ev)
+	var f *facts
 	for _, r := range e.byEvent[ev.Event] {
 		if !r.listens(ev) {
 			continue
 		}
+		if f == nil {
+			f = factsOf(ev)
+		}
 		if r.cond.expr != nil && env == nil {
 			env = map[string]any{"payload": ev.Payload}
 		}
-		ok, exprErr := r.cond.match(ev, env)
+		ok, exprErr := r.cond.match(f, env)
 		if exprErr != nil {
 			errs = append(errs, &ConditionError{Rule: r.name, Err: exprErr})
 			continue

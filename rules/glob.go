@@ -6,12 +6,49 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 )
 
-// glob is one doublestar pattern, validated once at Compile. Patterns without
-// meta characters compare as plain strings, which is most of them.
+// glob is one doublestar pattern, validated once at Compile. The common
+// shapes (a literal, acme/*, *.md, release/**, **/*.md, **) are matched with
+// plain string operations, which give the same answers as doublestar (a test
+// compares them) without walking the pattern for every rule of every event.
 type glob struct {
 	pattern string
-	literal bool
-	fold    bool // compare case-insensitively (the pattern is stored lower-cased)
+	shape   globShape
+	fixed   string // the literal part of a fast shape
+	fold    bool   // compare case-insensitively (the pattern is stored lower-cased)
+}
+
+type globShape int
+
+const (
+	shapeGeneral   globShape = iota // anything else: doublestar
+	shapeLiteral                    // no meta characters
+	shapePrefix                     // P*: P, then anything without a /
+	shapeSuffix                     // *S: anything without a /, then S
+	shapeDir                        // P/**: P itself or anything below it
+	shapeAll                        // **
+	shapeAnySuffix                  // **/*S: a last segment ending in S, at any depth
+)
+
+const globMeta = `*?[{\`
+
+// shapeOf finds a fast shape for a validated pattern.
+func shapeOf(p string) (globShape, string) {
+	plain := func(s string) bool { return !strings.ContainsAny(s, globMeta) }
+	switch {
+	case plain(p):
+		return shapeLiteral, p
+	case p == "**":
+		return shapeAll, ""
+	case strings.HasSuffix(p, "/**") && plain(p[:len(p)-3]):
+		return shapeDir, p[:len(p)-3]
+	case len(p) > 4 && strings.HasPrefix(p, "**/*") && plain(p[4:]) && !strings.Contains(p[4:], "/"):
+		return shapeAnySuffix, p[4:]
+	case strings.HasSuffix(p, "*") && plain(p[:len(p)-1]):
+		return shapePrefix, p[:len(p)-1]
+	case strings.HasPrefix(p, "*") && plain(p[1:]):
+		return shapeSuffix, p[1:]
+	}
+	return shapeGeneral, ""
 }
 
 // globKind says how a condition's patterns are read.
@@ -25,21 +62,40 @@ func (g glob) match(s string) bool {
 	if g.fold {
 		s = strings.ToLower(s)
 	}
+	return g.matchPrepared(s)
+}
+
+// matchPrepared matches s, which the caller has already lower-cased when the
+// glob folds case: conditions lower-case an event's values once, not once
+// per rule.
+func (g glob) matchPrepared(s string) bool {
 	if s == g.pattern {
-		return true
+		return true // also lets a label such as "[wip]" match itself
 	}
-	if g.literal {
+	switch g.shape {
+	case shapeLiteral:
 		return false
+	case shapeAll:
+		return true
+	case shapePrefix:
+		return strings.HasPrefix(s, g.fixed) && !strings.Contains(s[len(g.fixed):], "/")
+	case shapeSuffix:
+		return strings.HasSuffix(s, g.fixed) && !strings.Contains(s[:len(s)-len(g.fixed)], "/")
+	case shapeDir:
+		return s == g.fixed || strings.HasPrefix(s, g.fixed) && s[len(g.fixed)] == '/'
+	case shapeAnySuffix:
+		return strings.HasSuffix(s[strings.LastIndexByte(s, '/')+1:], g.fixed)
 	}
 	return doublestar.MatchUnvalidated(g.pattern, s)
 }
 
-// globs is a list of patterns; it matches when any pattern does.
+// globs is a list of patterns; it matches when any pattern does. s must be
+// prepared as for matchPrepared.
 type globs []glob
 
 func (gs globs) match(s string) bool {
 	for _, g := range gs {
-		if g.match(s) {
+		if g.matchPrepared(s) {
 			return true
 		}
 	}
@@ -72,13 +128,15 @@ func parseGlob(p string, kind globKind) (g glob, negated bool, msg string) {
 	if !doublestar.ValidatePattern(p) {
 		return glob{}, false, "bad glob " + quote(raw)
 	}
-	literal := !strings.ContainsAny(p, `*?[{\`)
-	if !literal && kind.botLogin && strings.TrimSuffix(p, `\[bot\]`) != p && !strings.ContainsAny(strings.TrimSuffix(p, `\[bot\]`), `*?[{\`) {
-		// dependabot[bot]: only the escaped suffix looked like a pattern.
-		p = strings.TrimSuffix(p, `\[bot\]`) + "[bot]"
-		literal = true
+	if kind.botLogin {
+		if name := strings.TrimSuffix(p, `\[bot\]`); name != p && !strings.ContainsAny(name, globMeta) {
+			// dependabot[bot]: only the escaped suffix looked like a pattern.
+			p = name + "[bot]"
+			return glob{pattern: p, shape: shapeLiteral, fixed: p, fold: kind.fold}, negated, ""
+		}
 	}
-	return glob{pattern: p, literal: literal, fold: kind.fold}, negated, ""
+	shape, fixed := shapeOf(p)
+	return glob{pattern: p, shape: shape, fixed: fixed, fold: kind.fold}, negated, ""
 }
 
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
