@@ -45,7 +45,9 @@ func Validate(cfg *config.Config) (*Engine, error) {
 
 // Check renders every action of every rule against the sample events of
 // each event its rule listens to (samples[event]; an event with no sample
-// gets an event view holding only its name and an empty payload). An action
+// gets an event view holding only its name and an empty payload), leaving
+// out samples that lack what the rule's conditions ask about (a push, for a
+// rule with base:), since the rule never renders for those. An action
 // is reported when it fails on every sample of an event: a field those
 // events never carry (.PullRequest.Title in a push rule: "push events have
 // no pull request"), a comment on an event with no issue, a Jenkins path
@@ -64,6 +66,7 @@ func (e *Engine) Check(samples map[string][]*Event) config.Errors {
 			if len(evs) == 0 {
 				evs = []*Event{{Event: name, Payload: map[string]any{}}}
 			}
+			evs = couldMatch(&r.cond, evs)
 			for j, a := range r.actions {
 				if rerr := checkAction(a, evs); rerr != nil {
 					key := a.key
@@ -79,8 +82,33 @@ func (e *Engine) Check(samples map[string][]*Event) config.Errors {
 	return errs
 }
 
+// couldMatch keeps the events that carry everything the conditions ask
+// about; the values are not compared, since a sample's are arbitrary. A rule
+// on [push, pull_request] with base: main is never rendered for a push, so
+// its .PullRequest.Title must not be reported for pushes.
+func couldMatch(c *conditions, evs []*Event) []*Event {
+	var out []*Event
+	for _, ev := range evs {
+		f := factsOf(ev)
+		switch {
+		case len(c.repository) > 0 && f.repo == "",
+			len(c.branches) > 0 && f.branch == "",
+			len(c.tags) > 0 && f.tag == "",
+			len(c.base) > 0 && f.base == "",
+			len(c.head) > 0 && f.head == "",
+			c.draft != nil && (!f.pr || !f.draftKnown),
+			c.hasLabels && !f.hasLabels,
+			c.hasAuthors && f.author == "",
+			len(c.paths) > 0 && ev.Event != "push" && ev.Event != "pull_request":
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
 // checkAction renders a against each event and returns the first failure
-// when every event fails, or nil.
+// when every event fails, or nil (also when there is no event).
 func checkAction(a *action, evs []*Event) *fieldError {
 	var first *fieldError
 	for _, ev := range evs {

@@ -135,6 +135,13 @@ func TestValidateCatches(t *testing.T) {
     do:
       - jenkins: {job: "acme/{{ .Sender }}/../admin"}
 `, []string{`rule up: action 0 (jenkins): job path "acme/Codertocat/../admin" has a ".." segment`}},
+		"a tag rule using the branch": {`
+  - name: tags
+    on: [push]
+    if: {tags: "v*"}
+    do:
+      - jenkins: {job: "acme/{{ .Branch }}"}
+`, []string{`rules[0].do[0].jenkins.job: rule tags: action 0 (jenkins): job path "acme/" has an empty segment`}},
 		"blocks that are not JSON": {`
   - name: blocks
     on: [push]
@@ -187,6 +194,13 @@ func TestValidateAccepts(t *testing.T) {
     on: [push]
     do:
       - jenkins: {job: "acme/{{ .Branch }}"}
+`,
+		"conditions that only pull requests can meet": `
+  - name: pr-only
+    on: [push, pull_request, issues]
+    if: {base: main}
+    do:
+      - comment: "{{ .PullRequest.Title }}"
 `,
 		"DESIGN.md's example rules": `
   - name: build-main

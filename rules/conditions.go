@@ -24,7 +24,7 @@ type conditions struct {
 	base       globs
 	head       globs
 	paths      globs
-	labels     []glob // each must match some label
+	labels     globs  // each must match some label
 	notLabels  globs  // none may match any label
 	authors    globs  // when given, one must match the author
 	notAuthors globs  // none may match the author
@@ -32,7 +32,6 @@ type conditions struct {
 	hasAuthors bool
 	draft      *bool
 	expr       *vm.Program
-	exprSrc    string
 }
 
 // exprEnv is the type environment expressions are checked against: one
@@ -71,9 +70,7 @@ func compileConditions(cfg *config.Config, key string, c *config.Conditions) (co
 	out.base, _ = list("base", c.Base, plainKind)
 	out.head, _ = list("head", c.Head, plainKind)
 	out.paths, _ = list("paths", c.Paths, plainKind)
-	var labels globs
-	labels, out.notLabels = list("labels", c.Labels, labelKind)
-	out.labels = labels
+	out.labels, out.notLabels = list("labels", c.Labels, labelKind)
 	out.hasLabels = len(c.Labels) > 0
 	out.authors, out.notAuthors = list("authors", c.Authors, authorKind)
 	out.hasAuthors = len(c.Authors) > 0
@@ -84,7 +81,6 @@ func compileConditions(cfg *config.Config, key string, c *config.Conditions) (co
 			errs = append(errs, cfg.Errorf(key+".expr", "expression does not compile: %s", oneLine(err.Error())))
 		} else {
 			out.expr = prog
-			out.exprSrc = c.Expr
 		}
 	}
 	return out, errs

@@ -86,6 +86,15 @@ func commentOnPR(commenter string, draftKnown bool) *Event {
 
 func boolp(b bool) *bool { return &b }
 
+// manyCommits is a push of n commits that each touch README.md.
+func manyCommits(n int) *Event {
+	ev := pushEvent("refs/heads/main")
+	for i := 0; i < n; i++ {
+		ev.Commits = append(ev.Commits, Commit{ID: fmt.Sprint(i), Modified: []string{"README.md"}})
+	}
+	return ev
+}
+
 func TestConditions(t *testing.T) {
 	push := []string{"push"}
 	pr := []string{"pull_request"}
@@ -140,6 +149,8 @@ func TestConditions(t *testing.T) {
 		"paths: PR files do not match":       {pr, config.Conditions{Paths: []string{"src/**"}}, prEvent("opened", "main", "f", false, "a"), &listFiles{files: []string{"README.md"}}, false},
 		"paths: PR without a lister":         {pr, config.Conditions{Paths: []string{"**"}}, prEvent("opened", "main", "f", false, "a"), nil, false},
 		"paths: PR list at GitHub's cap":     {pr, config.Conditions{Paths: []string{"src/**"}}, prEvent("opened", "main", "f", false, "a"), &listFiles{files: make([]string, maxPullRequestFiles)}, true},
+		"paths: push at GitHub's commit cap": {push, config.Conditions{Paths: []string{"src/**"}}, manyCommits(maxPushCommits), nil, true},
+		"paths: push just under the cap":     {push, config.Conditions{Paths: []string{"src/**"}}, manyCommits(maxPushCommits - 1), nil, false},
 		"paths: an issue has none":           {any, config.Conditions{Paths: []string{"**"}}, issueEvent("bob"), &listFiles{files: []string{"a"}}, false},
 		"labels: all present":                {pr, config.Conditions{Labels: []string{"bug", "ready"}}, prEvent("opened", "main", "f", false, "a", "ready", "bug", "x"), nil, true},
 		"labels: one missing":                {pr, config.Conditions{Labels: []string{"bug", "ready"}}, prEvent("opened", "main", "f", false, "a", "bug"), nil, false},
