@@ -63,9 +63,13 @@ type Deps struct {
 	// Now is the clock, for Retry-After dates. Default: time.Now.
 	Now func() time.Time
 	// GitHub makes installation clients for the comment, label and status
-	// runners; nil means no App credentials, and those kinds are then
-	// unavailable.
+	// runners and for reporting followed builds; nil means no App
+	// credentials, and those kinds are then unavailable.
 	GitHub *githubapp.Creator
+	// Follow bounds how builds of jenkins actions with report: true are
+	// followed; zero fields take the defaults (a 6h deadline, checks 2s
+	// apart doubling to 30s).
+	Follow FollowOptions
 }
 
 // userAgent is sent with every request, so a service's logs name the caller.
@@ -75,6 +79,7 @@ const userAgent = "Switchboard"
 type Set struct {
 	runners     map[string]Runner
 	unavailable map[string]string
+	follow      *follower
 }
 
 // Compile-time checks that every runner is a Runner.
@@ -83,6 +88,9 @@ var (
 	_ Runner = (*Jenkins)(nil)
 	_ Runner = (*Slack)(nil)
 	_ Runner = (*HTTP)(nil)
+	_ Runner = (*Comment)(nil)
+	_ Runner = (*Label)(nil)
+	_ Runner = (*Status)(nil)
 	_ Runner = (*unavailableRunner)(nil)
 	_ Runner = (*Set)(nil)
 )
@@ -123,16 +131,21 @@ func New(cfg *config.Config, d Deps) (*Set, error) {
 			"http":    &HTTP{client: client, payloads: d.Payloads, secrets: d.Secrets, now: d.Now},
 		},
 		unavailable: map[string]string{},
+		follow:      &follower{jenkins: jenkins, opts: d.Follow.withDefaults(), now: d.Now},
 	}
-	// The kinds that act on GitHub fail permanently without App credentials
-	// (and, in this first cut, until their runners exist).
-	why, msg := "no GitHub App credentials", "%s action needs GitHub App credentials (github.app_id and a private key)"
 	if d.GitHub != nil {
-		why, msg = "not implemented in this version", "%s action is not implemented in this version"
+		gh := &gitHub{creator: d.GitHub, now: d.Now}
+		s.runners["comment"] = &Comment{gh: gh}
+		s.runners["label"] = &Label{gh: gh}
+		s.runners["status"] = &Status{gh: gh}
+		s.follow.gh = gh
+		return s, nil
 	}
+	// The kinds that act on GitHub fail permanently without App
+	// credentials: retrying cannot bring them.
 	for _, kind := range []string{"comment", "label", "status"} {
-		s.runners[kind] = &unavailableRunner{msg: fmt.Sprintf(msg, kind)}
-		s.unavailable[kind] = why
+		s.runners[kind] = &unavailableRunner{msg: fmt.Sprintf("%s action needs GitHub App credentials (github.app_id and a private key)", kind)}
+		s.unavailable[kind] = "no GitHub App credentials"
 	}
 	return s, nil
 }

@@ -23,15 +23,26 @@ const maxReadBody = 64 << 10
 // service's message, made plain text and truncated, with every secret the
 // runner knows of cut out; the request's URL and headers are never part of it.
 type HTTPError struct {
-	Service    string        // jenkins, slack, http
+	Service    string        // jenkins, slack, http, github
 	Status     int           // the HTTP status code
 	RetryAfter time.Duration // from a Retry-After header, 0 when none was given
-	Body       string
+	// RateLimited marks a refusal for going too fast, whatever its status:
+	// GitHub answers its rate limits with 403 as well as 429. Classify
+	// retries it after RetryAfter.
+	RateLimited bool
+	Body        string
 }
 
 // Error implements error.
 func (e *HTTPError) Error() string {
 	s := fmt.Sprintf("%s: HTTP %d %s", e.Service, e.Status, http.StatusText(e.Status))
+	if e.RateLimited {
+		s += " (rate limited"
+		if e.RetryAfter > 0 {
+			s += "; retry in " + e.RetryAfter.String()
+		}
+		s += ")"
+	}
 	if e.Body != "" {
 		s += ": " + e.Body
 	}

@@ -34,14 +34,21 @@ const triggerTimeout = 60 * time.Second
 // Jenkins triggers builds through Jenkins' Remote Access API
 // (https://www.jenkins.io/doc/book/using/remote-access-api/).
 //
-// A trigger is not idempotent, so a retry after an attempt that may have
-// reached Jenkins (ctx marked WithInterrupted) first looks for a queued or
-// started build whose parameters carry the job's delivery ID, and triggers
-// only when there is none. Without such a parameter it cannot check, and it
-// fails permanently rather than risk a second build.
+// The idempotency rule, for the README: a build trigger is not idempotent,
+// so Switchboard never blindly retries one whose request may have reached
+// Jenkins (sent, but no answer came back, or the process died mid-call).
+// Give the job a parameter whose value is the delivery ID, by convention
+// `SWITCHBOARD_DELIVERY: "{{ .Delivery }}"` (the Jenkins job must declare
+// it, or Jenkins drops it). Then such a retry (ctx marked WithInterrupted)
+// first looks for a queued or recent build whose parameters carry the
+// delivery ID, and triggers only when there is none. Without that
+// parameter there is no way to check, and the action fails permanently
+// rather than risk a second build. A trigger that never reached Jenkins
+// (connection refused, a 503) is retried as usual.
 //
 // Following the queued build to its result is not done here: the Result's
-// Detail is the queue item URL that a follow-up job polls.
+// Detail is the queue item URL, and Set.FollowBuild, called by a separate
+// queue job that reschedules itself, follows it and reports commit statuses.
 type Jenkins struct {
 	servers map[string]*jenkinsServer
 	client  *http.Client

@@ -60,14 +60,19 @@ func (j *Jenkins) findBuild(ctx context.Context, srv *jenkinsServer, path, jobUR
 			return srv.base.ResolveReference(&url.URL{Path: strings.TrimPrefix(it.URL, "/")}).String(), nil
 		}
 	}
+	return j.findInBuilds(ctx, srv, jobURL, name, delivery)
+}
 
+// findInBuilds looks among the job's latest builds for one whose parameter
+// name has the value delivery, and returns its URL ("" if none).
+func (j *Jenkins) findInBuilds(ctx context.Context, srv *jenkinsServer, jobURL, name, delivery string) (string, error) {
 	var builds struct {
 		Builds []struct {
 			jenkinsActions
 			URL string `json:"url"`
 		} `json:"builds"`
 	}
-	q = url.Values{"tree": {"builds[url,actions[parameters[name,value]]]{0," + buildsChecked + "}"}}
+	q := url.Values{"tree": {"builds[url,actions[parameters[name,value]]]{0," + buildsChecked + "}"}}
 	if err := j.getJSON(ctx, srv, jobURL+"api/json?"+q.Encode(), &builds); err != nil {
 		return "", err
 	}

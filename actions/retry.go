@@ -80,7 +80,7 @@ func slackRetryable(code string) bool {
 
 // Classify is the one place that decides what an action's error means:
 // success (nil), retry later (network trouble, timeouts, 408, 429, 5xx, Slack
-// rate limits, an interrupted context), or permanent failure (other 4xx,
+// and GitHub rate limits, an interrupted context), or permanent failure (other 4xx,
 // Slack's permanent error codes, anything wrapped with Permanent). An error it does
 // not recognise is retried: max_attempts bounds the cost of being wrong.
 func Classify(err error) Verdict {
@@ -112,6 +112,9 @@ func Classify(err error) Verdict {
 		// did not fail.
 		return Verdict{Outcome: Retry, Reason: "interrupted"}
 	case errors.As(err, &httpErr):
+		if httpErr.RateLimited {
+			return Verdict{Outcome: Retry, After: httpErr.RetryAfter, Reason: fmt.Sprintf("rate limited (HTTP %d)", httpErr.Status)}
+		}
 		return byStatus(httpErr.Status, httpErr.RetryAfter)
 	case errors.As(err, &rateErr):
 		return Verdict{Outcome: Retry, After: rateErr.RetryAfter, Reason: "slack: rate limited"}

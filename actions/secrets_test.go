@@ -3,13 +3,19 @@ package actions
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/switchboard-dev/switchboard/config"
+	"github.com/switchboard-dev/switchboard/githubapp"
 )
 
 // TestNoSecretInErrorsOrLogs points every runner at a server that echoes
@@ -80,4 +86,54 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 	}
 	// The config itself prints no secret either.
 	wantNoSecret(t, "config", fmt.Sprintf("%+v %#v", *cfg.Jenkins["tok"], *cfg.Slack["hook"]), secrets...)
+}
+
+// TestNoGitHubCredentialInErrors puts a proxy in front of the fake GitHub
+// that answers the installation's calls with the Authorization header (its
+// token) in GitHub's message field, and answers the token exchange with the
+// App JWT the same way. Neither may reach an error.
+func TestNoGitHubCredentialInErrors(t *testing.T) {
+	e := newGHEnv(t, nil, Deps{})
+	target, err := url.Parse(e.fake.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var echoJWT atomic.Bool
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		exchange := strings.HasSuffix(r.URL.Path, "/access_tokens")
+		if exchange && !echoJWT.Load() {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadGateway)
+		_ = json.NewEncoder(w).Encode(map[string]string{"message": "upstream said: " + r.Header.Get("Authorization")})
+	}))
+	defer echo.Close()
+
+	for _, jwt := range []bool{false, true} {
+		echoJWT.Store(jwt)
+		creator, err := githubapp.New(githubapp.Options{AppID: ghAppID, PrivateKey: e.key.PEM, BaseURL: echo.URL + "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, hook := testSet(t, &config.Config{}, Deps{GitHub: creator})
+		for _, job := range []*Job{statusJob(StatusJob{State: "success"}), commentJob("hi"), labelJob([]string{"a"}, nil)} {
+			_, err := run(t, set, context.Background(), job)
+			wantOutcome(t, err, Retry)
+			if !strings.Contains(err.Error(), "upstream said") {
+				t.Fatalf("error %q lost the service's message", err)
+			}
+			assertNoCredential(t, err.Error(), e)
+			assertNoCredential(t, fmt.Sprintf("%+v %#v", err, err), e)
+		}
+		for _, entry := range hook.AllEntries() {
+			line, _ := entry.String()
+			assertNoCredential(t, line, e)
+		}
+	}
+	if len(e.fake.TokenExchanges()) == 0 {
+		t.Fatal("no token was issued: the installation calls never carried one")
+	}
 }

@@ -129,9 +129,10 @@ func TestSetWithGitHubCredentials(t *testing.T) {
 		t.Fatalf("githubapp.New: %v", err)
 	}
 	s, _ := testSet(t, &config.Config{}, Deps{GitHub: gh})
-	if got := s.Unavailable()["comment"]; got != "not implemented in this version" {
-		t.Fatalf(`Unavailable()["comment"] = %q`, got)
+	if got := s.Unavailable(); len(got) != 0 {
+		t.Fatalf("Unavailable() = %v with App credentials, want none", got)
 	}
+	// An event without an installation cannot be acted on, ever.
 	_, err = s.Run(context.Background(), &Job{Kind: "comment", Comment: &CommentJob{Body: "x"}})
 	wantOutcome(t, err, PermanentFailure)
 }

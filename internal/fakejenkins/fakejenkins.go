@@ -18,7 +18,9 @@
 //     the crumb issuer answers 404;
 //   - GET /queue/item/N/api/json: a waiting item that, after Options.QueueSteps
 //     polls, has left the queue with executable {number, url}, or with
-//     cancelled: true; GET /queue/api/json lists the waiting items;
+//     cancelled: true; 404 once ExpireQueueItem has made Jenkins forget it
+//     (Jenkins does after about 5 minutes); GET /queue/api/json lists the
+//     waiting items;
 //   - GET /job/.../N/api/json: building true for Options.BuildSteps polls,
 //     then false with result (SUCCESS unless set per job);
 //     GET /job/.../api/json lists the job's builds, newest first, with their
@@ -186,6 +188,27 @@ func (s *Server) SetCancelInQueue(job string, on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cancel[job] = on
+}
+
+// ExpireQueueItem does to queue item id what Jenkins does about five
+// minutes after an item leaves the queue: it forgets it, and
+// queue/item/ID/api/json answers 404 from then on. An item still waiting
+// first leaves the queue (for an executor, or cancelled when
+// SetCancelInQueue says so), as if Jenkins had moved on while nobody
+// looked. It reports whether there was such an item.
+func (s *Server) ExpireQueueItem(id int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := s.queue[id]
+	if !ok {
+		return false
+	}
+	if !it.left {
+		s.leave(it)
+	}
+	delete(s.queue, id)
+	s.notify()
+	return true
 }
 
 // Triggers returns every accepted build request so far, in order.

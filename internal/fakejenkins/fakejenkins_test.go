@@ -306,3 +306,40 @@ func TestWait(t *testing.T) {
 		t.Fatalf("Wait with a cancelled context = %v", err)
 	}
 }
+
+func TestExpireQueueItem(t *testing.T) {
+	tests := map[string]struct {
+		cancel    bool
+		wantBuild bool
+	}{
+		"waiting item starts, then is forgotten": {wantBuild: true},
+		"cancelled item is forgotten":            {cancel: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := New(Options{QueueSteps: 100})
+			defer s.Close()
+			s.SetCancelInQueue("x", tc.cancel)
+			c := newClient(t, s, "")
+			if resp, _ := c.do(http.MethodPost, "job/x/build", nil, nil); resp.StatusCode != http.StatusCreated {
+				t.Fatalf("trigger: %d", resp.StatusCode)
+			}
+			if !s.ExpireQueueItem(1) {
+				t.Fatal("ExpireQueueItem(1) = false for a queued item")
+			}
+			if s.ExpireQueueItem(1) || s.ExpireQueueItem(2) {
+				t.Fatal("ExpireQueueItem = true for an item Jenkins no longer has")
+			}
+			if resp, _ := c.do(http.MethodGet, "queue/item/1/api/json", nil, nil); resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("forgotten item: %d, want 404", resp.StatusCode)
+			}
+			var job struct {
+				Builds []struct{ Number int } `json:"builds"`
+			}
+			c.json("job/x/api/json", &job)
+			if got := len(job.Builds) == 1; got != tc.wantBuild {
+				t.Fatalf("builds = %+v, want a build: %v", job.Builds, tc.wantBuild)
+			}
+		})
+	}
+}

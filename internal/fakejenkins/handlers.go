@@ -206,19 +206,26 @@ func (s *Server) serveQueueItem(w http.ResponseWriter, r *http.Request, rest str
 	if !it.left {
 		it.polls++
 		if it.polls > s.opts.QueueSteps {
-			it.left = true
-			if !it.cancel {
-				result := s.results[it.job]
-				if result == "" {
-					result = Success
-				}
-				b := &build{number: len(s.builds[it.job]) + 1, params: it.params, result: result}
-				s.builds[it.job] = append(s.builds[it.job], b)
-				it.build = b
-			}
+			s.leave(it)
 		}
 	}
 	writeJSON(w, s.queueItemJSON(it))
+}
+
+// leave takes it out of the queue: cancelled, or started as a build. The
+// caller holds s.mu.
+func (s *Server) leave(it *queueItem) {
+	it.left = true
+	if it.cancel {
+		return
+	}
+	result := s.results[it.job]
+	if result == "" {
+		result = Success
+	}
+	b := &build{number: len(s.builds[it.job]) + 1, params: it.params, result: result}
+	s.builds[it.job] = append(s.builds[it.job], b)
+	it.build = b
 }
 
 // queueItemJSON renders a queue item as Jenkins does: a WaitingItem, or a
