@@ -24,10 +24,10 @@ type conditions struct {
 	base       globs
 	head       globs
 	paths      globs
-	labels     globs  // each must match some label
-	notLabels  globs  // none may match any label
-	authors    globs  // when given, one must match the author
-	notAuthors globs  // none may match the author
+	labels     globs // each must match some label
+	notLabels  globs // none may match any label
+	authors    globs // when given, one must match the author
+	notAuthors globs // none may match the author
 	hasLabels  bool
 	hasAuthors bool
 	draft      *bool
