@@ -161,7 +161,7 @@ func (s *Store) flush(batch []*enqueueReq) {
 	defer cancel()
 	start := time.Now()
 	var inserted map[string]bool
-	err := s.q.inTx(ctx, func(ctx context.Context, tx querier, jobs txJobs) error {
+	err := s.q.inTx(ctx, true, func(ctx context.Context, tx querier, jobs txJobs) error {
 		var err error
 		inserted, err = s.insertDeliveries(ctx, tx, candidates)
 		if err != nil || len(inserted) == 0 {

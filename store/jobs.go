@@ -30,7 +30,7 @@ func (s *Store) InsertJobs(ctx context.Context, jobs []river.InsertManyParams) (
 	if err != nil {
 		return 0, err
 	}
-	err = s.q.inTx(ctx, func(ctx context.Context, _ querier, tx txJobs) error {
+	err = s.q.inTx(ctx, false, func(ctx context.Context, _ querier, tx txJobs) error {
 		inserted = 0
 		for _, c := range chunks {
 			res, err := tx.insert(ctx, c)

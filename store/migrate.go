@@ -50,7 +50,7 @@ var migrations = []migration{
 // a failed start leaves the schema as it was. On Postgres the caller holds
 // an advisory lock, so replicas starting together apply each step once.
 func migrateOwn(ctx context.Context, q queue, d dialect) error {
-	return q.inTx(ctx, func(ctx context.Context, tx querier, _ txJobs) error {
+	return q.inTx(ctx, true, func(ctx context.Context, tx querier, _ txJobs) error {
 		if _, err := tx.exec(ctx, `CREATE TABLE IF NOT EXISTS switchboard_migration (
 			version    INTEGER PRIMARY KEY,
 			applied_at `+d.timeType+` NOT NULL

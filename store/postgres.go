@@ -52,15 +52,21 @@ func openPostgres(ctx context.Context, o Options) (queue, error) {
 		client: client,
 		db:     pgxQuerier{pool},
 		works:  o.Workers != nil,
-		begin: func(ctx context.Context) (pgx.Tx, querier, error) {
+		// Postgres commits are durable (synchronous_commit) whatever durable
+		// says.
+		begin: func(ctx context.Context, _ bool) (pgx.Tx, querier, func(context.Context, bool) error, error) {
 			tx, err := pool.Begin(ctx)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
-			return tx, pgxQuerier{tx}, nil
+			end := func(ctx context.Context, commit bool) error {
+				if commit {
+					return tx.Commit(ctx)
+				}
+				return tx.Rollback(ctx)
+			}
+			return tx, pgxQuerier{tx}, end, nil
 		},
-		commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
-		rollback: func(ctx context.Context, tx pgx.Tx) { _ = tx.Rollback(ctx) },
 		pingDB: func(ctx context.Context) error {
 			var v int
 			return pool.QueryRow(ctx, `SELECT 1 FROM switchboard_migration LIMIT 1`).Scan(&v)

@@ -12,8 +12,10 @@ import (
 // package works through it, so the Store API is one for both drivers.
 type queue interface {
 	pool() querier
-	// inTx runs fn in one transaction and commits it if fn returns nil.
-	inTx(ctx context.Context, fn func(ctx context.Context, tx querier, jobs txJobs) error) error
+	// inTx runs fn in one transaction and commits it if fn returns nil. A
+	// durable transaction is on disk when inTx returns, even across an OS
+	// crash; the others survive a process crash (see sqliteDSN).
+	inTx(ctx context.Context, durable bool, fn func(ctx context.Context, tx querier, jobs txJobs) error) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
@@ -34,28 +36,28 @@ type txJobs interface {
 
 // riverQueue implements queue for one River transaction type.
 type riverQueue[TTx any] struct {
-	client   *river.Client[TTx]
-	db       querier
-	works    bool // the client has workers and queues
-	begin    func(ctx context.Context) (TTx, querier, error)
-	commit   func(ctx context.Context, tx TTx) error
-	rollback func(ctx context.Context, tx TTx)
-	pingDB   func(ctx context.Context) error
-	closeDB  func() error
+	client *river.Client[TTx]
+	db     querier
+	works  bool // the client has workers and queues
+	// begin starts a transaction; end commits it (or rolls it back) and
+	// releases what begin took.
+	begin   func(ctx context.Context, durable bool) (tx TTx, q querier, end func(ctx context.Context, commit bool) error, err error)
+	pingDB  func(ctx context.Context) error
+	closeDB func() error
 }
 
 func (q *riverQueue[TTx]) pool() querier { return q.db }
 
-func (q *riverQueue[TTx]) inTx(ctx context.Context, fn func(ctx context.Context, tx querier, jobs txJobs) error) error {
-	tx, tq, err := q.begin(ctx)
+func (q *riverQueue[TTx]) inTx(ctx context.Context, durable bool, fn func(ctx context.Context, tx querier, jobs txJobs) error) error {
+	tx, tq, end, err := q.begin(ctx, durable)
 	if err != nil {
 		return err
 	}
 	if err := fn(ctx, tq, riverTxJobs[TTx]{q.client, tx}); err != nil {
-		q.rollback(context.WithoutCancel(ctx), tx)
+		_ = end(context.WithoutCancel(ctx), false)
 		return err
 	}
-	return q.commit(ctx, tx)
+	return end(ctx, true)
 }
 
 func (q *riverQueue[TTx]) start(ctx context.Context) error {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 
 	"github.com/switchboard-dev/switchboard/logfield"
 )
@@ -22,10 +22,12 @@ import (
 //     test failed with SQLITE_BUSY (DESIGN.md, "River on SQLite").
 //   - busy_timeout covers another process (a CLI) holding the lock.
 //   - WAL with synchronous=NORMAL: a commit is in the WAL, in the OS page
-//     cache, before Enqueue returns, so it survives the process being killed
-//     (SIGKILL, OOM, panic). It is not fsynced on every commit, so an OS crash
-//     or power loss may roll back the last commits; FULL would close that gap
-//     at the cost of an fsync per batch (see docs/BENCHMARKS.md).
+//     cache, before it returns, so it survives the process being killed
+//     (SIGKILL, OOM, panic), though an OS crash or power loss may roll back
+//     the last commits. That is the level for River's own bookkeeping (job
+//     fetches and completions, one transaction each). Durable transactions,
+//     the ones that answer GitHub, switch to FULL for their commit: see
+//     beginSQLite.
 func sqliteDSN(path string) (string, error) {
 	if strings.ContainsRune(path, '?') {
 		return "", errors.New("store: sqlite path must not contain '?'")
@@ -33,23 +35,76 @@ func sqliteDSN(path string) (string, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous("+sqliteSynchronous+")")
+	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	return path + "?" + q.Encode(), nil
 }
 
-// sqliteSynchronous is the PRAGMA synchronous level; see sqliteDSN.
-const sqliteSynchronous = "NORMAL"
+// beginSQLite starts a transaction. A durable one runs with
+// synchronous=FULL, so its commit fsyncs the WAL: a delivery answered 202
+// survives a power loss, and so does every commit before it in the WAL. The
+// fsync is paid once per batch of deliveries; per job it halved River's
+// completion rate under load (docs/BENCHMARKS.md).
+func beginSQLite(ctx context.Context, db *sql.DB, durable bool) (*sql.Tx, querier, func(context.Context, bool) error, error) {
+	if !durable {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		end := func(_ context.Context, commit bool) error {
+			if commit {
+				return tx.Commit()
+			}
+			return tx.Rollback()
+		}
+		return tx, sqlQuerier{tx}, end, nil
+	}
+	// The setting belongs to the connection, so pin it for the whole
+	// transaction and set it back before giving the connection back.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
+		_ = conn.Close()
+		return nil, nil, nil, err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		restoreSynchronous(conn)
+		return nil, nil, nil, err
+	}
+	end := func(_ context.Context, commit bool) error {
+		var err error
+		if commit {
+			err = tx.Commit()
+		} else {
+			err = tx.Rollback()
+		}
+		restoreSynchronous(conn)
+		return err
+	}
+	return tx, sqlQuerier{tx}, end, nil
+}
+
+// restoreSynchronous puts the connection back to NORMAL and returns it to
+// the pool. If that fails the connection stays at FULL: slower, not less
+// safe.
+func restoreSynchronous(conn *sql.Conn) {
+	_, _ = conn.ExecContext(context.Background(), `PRAGMA synchronous = NORMAL`)
+	_ = conn.Close()
+}
 
 func openSQLite(ctx context.Context, o Options) (queue, error) {
 	dsn, err := sqliteDSN(o.DSN)
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open("sqlite", dsn)
+	connector, err := sqlite.NewConnector(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: open sqlite: %w", err)
+		return nil, errors.New("store: sqlite DSN cannot be parsed")
 	}
+	db := sql.OpenDB(stmtCacheConnector{connector})
 	// River and the batch writer share this one connection; SQLite allows
 	// one writer at a time anyway, and queueing in database/sql is cheaper
 	// than SQLITE_BUSY retries.
@@ -72,15 +127,9 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 		client: client,
 		db:     sqlQuerier{db},
 		works:  o.Workers != nil,
-		begin: func(ctx context.Context) (*sql.Tx, querier, error) {
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				return nil, nil, err
-			}
-			return tx, sqlQuerier{tx}, nil
+		begin: func(ctx context.Context, durable bool) (*sql.Tx, querier, func(context.Context, bool) error, error) {
+			return beginSQLite(ctx, db, durable)
 		},
-		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
-		rollback: func(_ context.Context, tx *sql.Tx) { _ = tx.Rollback() },
 		pingDB: func(ctx context.Context) error {
 			// A query, not db.Ping: it proves the schema is there and the
 			// one connection is not wedged.

@@ -101,7 +101,15 @@ func (s *Store) Start(ctx context.Context) error {
 // jobs may finish until ctx is done; then their contexts are cancelled and
 // Stop waits a bounded time for them to return. Jobs cut short stay queued
 // and run after the next start. Stop returns nil when everything stopped.
-func (s *Store) Stop(ctx context.Context) error {
+func (s *Store) Stop(ctx context.Context) error { return s.shutdown(ctx, true) }
+
+// Close stops the store if it is running, cancelling running jobs at once,
+// and closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.shutdown(context.Background(), false), s.q.close())
+}
+
+func (s *Store) shutdown(ctx context.Context, graceful bool) error {
 	s.mu.Lock()
 	if s.state != stateRunning {
 		s.state = stateStopped
@@ -114,25 +122,22 @@ func (s *Store) Stop(ctx context.Context) error {
 	s.mu.Unlock()
 
 	var err error
-	if serr := s.q.stop(ctx); serr != nil {
-		s.log.WithError(serr).Warn("running jobs did not finish in time; cancelling them")
+	if graceful {
+		err = s.q.stop(ctx)
+		if err != nil {
+			s.log.WithError(err).Warn("running jobs did not finish in time; cancelling them")
+		}
+	}
+	if !graceful || err != nil {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hardStopWait)
 		defer cancel()
+		err = nil
 		if herr := s.q.stopAndCancel(hctx); herr != nil {
 			err = fmt.Errorf("store: stop: jobs did not return after cancellation: %w", herr)
 		}
 	}
 	<-s.writerEnd
 	return err
-}
-
-// Close stops the store if it is running (cancelling running jobs at once)
-// and closes the database.
-func (s *Store) Close() error {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	stopErr := s.Stop(ctx)
-	return errors.Join(stopErr, s.q.close())
 }
 
 // Ping checks that the database answers and holds the store's schema.
