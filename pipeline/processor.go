@@ -70,7 +70,10 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[store.ProcessDelive
 
 	snap := p.live.Load()
 	jobs, evalErr := snap.Rules.Evaluate(ctx, ev, p.files)
-	if evalErr != nil && ctx.Err() != nil {
+	var listErr *rules.FileListError
+	if evalErr != nil && (ctx.Err() != nil || errors.As(evalErr, &listErr)) {
+		// GitHub did not list the pull request's files, or we are shutting
+		// down: nothing was decided, so the whole delivery is tried again.
 		return evalErr
 	}
 
