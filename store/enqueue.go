@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -156,6 +157,11 @@ func (s *Store) flush(batch []*enqueueReq) {
 			candidates = append(candidates, r)
 		}
 	}
+
+	// Rows go in in ID order: two Postgres replicas inserting overlapping
+	// batches then take their row locks in the same order and cannot
+	// deadlock.
+	slices.SortFunc(candidates, func(a, b *enqueueReq) int { return strings.Compare(a.d.ID, b.d.ID) })
 
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()

@@ -276,3 +276,57 @@ func TestEnqueueRefusals(t *testing.T) {
 		t.Errorf("Enqueue after Stop: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestEnqueueAcrossReplicas sends the same deliveries, in opposite orders,
+// through two stores on one Postgres schema, as two replicas behind a load
+// balancer see a redelivery: each ID is stored and queued once, and no
+// batch fails (overlapping batches must not deadlock).
+func TestEnqueueAcrossReplicas(t *testing.T) {
+	db := newPostgresDB(t)
+	replicas := []*Store{openStore(t, db.options(t)), openStore(t, db.options(t))}
+	for _, s := range replicas {
+		startStore(t, s)
+	}
+	const ids, rounds = 32, 4
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		winners = map[string]int{}
+		errs    []error
+	)
+	for r, s := range replicas {
+		for g := range rounds {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range ids {
+					n := i
+					if (r+g)%2 == 1 {
+						n = ids - 1 - i
+					}
+					id := fmt.Sprintf("replicated-%d", n)
+					dup, err := s.Enqueue(context.Background(), Delivery{ID: id, Event: "push", Payload: []byte(`{}`)})
+					mu.Lock()
+					if err != nil {
+						errs = append(errs, err)
+					} else if !dup {
+						winners[id]++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d Enqueue errors, first: %v", len(errs), errs[0])
+	}
+	for i := range ids {
+		if id := fmt.Sprintf("replicated-%d", i); winners[id] != 1 {
+			t.Errorf("%s: %d non-duplicate answers, want 1", id, winners[id])
+		}
+	}
+	if n := len(jobsOfKind(t, replicas[0], ProcessDeliveryArgs{}.Kind())); n != ids {
+		t.Errorf("%d process jobs, want %d", n, ids)
+	}
+}

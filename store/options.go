@@ -86,6 +86,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Schema != "" && (o.Driver != DriverPostgres || !schemaRE.MatchString(o.Schema) || len(o.Schema) > 40) {
 		return o, fmt.Errorf("store: schema %q: only for postgres, letters, digits and underscores, at most 40 characters", o.Schema)
 	}
+	if len(o.PeriodicJobs) > 0 && o.Workers == nil {
+		return o, errors.New("store: periodic jobs need Workers")
+	}
 	if o.Logger == nil {
 		l := logrus.New()
 		l.SetOutput(discard{})

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
 )
 
 func TestOptionsDefaults(t *testing.T) {
@@ -84,6 +86,9 @@ func TestOpenRejectsBadOptionsWithoutEchoingDSN(t *testing.T) {
 		{name: "bad schema name", o: Options{Driver: DriverPostgres, DSN: "postgres://h/db", Schema: "a;drop"}},
 		{name: "unparsable postgres DSN", o: Options{Driver: DriverPostgres, DSN: "postgres://u:" + secret + "@[::1/db"}},
 		{name: "unreachable postgres", o: Options{Driver: DriverPostgres, DSN: "postgres://u:" + secret + "@127.0.0.1:1/db?connect_timeout=5"}},
+		{name: "periodic jobs without workers", o: Options{Driver: DriverSQLite, DSN: "x.db", PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) { return ProcessDeliveryArgs{}, nil }, nil),
+		}}},
 		{name: "sqlite path with query", o: Options{Driver: DriverSQLite, DSN: "x.db?_pragma=" + secret}},
 	}
 	for _, tt := range tests {
