@@ -28,6 +28,8 @@ type Runner struct {
 	metrics *Metrics
 	now     func() time.Time
 	jitter  func() float64
+	// followups, when set, hears of every success (see Followups).
+	followups Followups
 }
 
 // NewRunner returns a Runner.
@@ -36,6 +38,12 @@ func NewRunner(q Queue, live *Live, log *logrus.Entry, m *Metrics, now func() ti
 		now = time.Now
 	}
 	return &Runner{queue: q, live: live, log: log, metrics: m, now: now, jitter: rand.Float64}
+}
+
+// WithFollowups makes r tell f of every action that succeeded, and returns r.
+func (r *Runner) WithFollowups(f Followups) *Runner {
+	r.followups = f
+	return r
 }
 
 // Work implements river.Worker.
@@ -60,6 +68,9 @@ func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error 
 		if prev.State == store.OutcomeSucceeded || prev.State == store.OutcomeFailed {
 			// Finished before the queue heard of it (a crash between the
 			// two): running it again would double its effect.
+			if prev.State == store.OutcomeSucceeded && r.followups != nil {
+				return r.followups.Succeeded(ctx, &a.Job, prev.Detail) // idempotent
+			}
 			return nil
 		}
 		attempt = prev.Attempts + 1
@@ -126,6 +137,11 @@ func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error 
 		entry.WithField("reason", verdict.Reason).Warn("action failed; will retry")
 	default:
 		entry.WithField("reason", verdict.Reason).Error("action failed")
+	}
+	if out.State == store.OutcomeSucceeded && r.followups != nil {
+		if err := r.followups.Succeeded(rctx, &a.Job, out.Detail); err != nil {
+			return fmt.Errorf("queue follow-up: %w", err) // River retries; the branch above queues it
+		}
 	}
 	return result
 }

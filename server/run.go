@@ -102,7 +102,9 @@ func Run(ctx context.Context, o Options) error {
 	// store needs the workers before it exists.
 	q := &lazyQueue{}
 	river.AddWorker(workers, pipeline.NewProcessor(q, live, files, log.WithField(logfield.Component, "processor"), metrics, o.Now))
-	river.AddWorker(workers, pipeline.NewRunner(q, live, log.WithField(logfield.Component, "runner"), metrics, o.Now))
+	follow := pipeline.NewFollow(q, live, log.WithField(logfield.Component, "follow"), o.Now)
+	river.AddWorker(workers, pipeline.NewRunner(q, live, log.WithField(logfield.Component, "runner"), metrics, o.Now).WithFollowups(follow))
+	river.AddWorker(workers, follow)
 
 	st, err = store.Open(ctx, store.Options{
 		Driver:      cfg.Store.Driver,
