@@ -96,7 +96,6 @@ func isNoRows(err error) bool {
 // dialect holds what differs between the two databases in the store's own
 // tables.
 type dialect struct {
-	name     string
 	blobType string
 	timeType string
 	timeArg  func(time.Time) any
@@ -107,14 +106,12 @@ type dialect struct {
 const sqliteTimeFormat = "2006-01-02 15:04:05.000000"
 
 var sqliteDialect = dialect{
-	name:     DriverSQLite,
 	blobType: "BLOB",
 	timeType: "TIMESTAMP",
 	timeArg:  func(t time.Time) any { return t.UTC().Format(sqliteTimeFormat) },
 }
 
 var postgresDialect = dialect{
-	name:     DriverPostgres,
 	blobType: "BYTEA",
 	timeType: "TIMESTAMPTZ",
 	timeArg:  func(t time.Time) any { return t.UTC() },

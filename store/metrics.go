@@ -12,10 +12,9 @@ type metrics struct {
 	enqueueErrors prometheus.Counter
 }
 
-// newMetrics makes the store's metrics and registers them on reg when it is
-// not nil.
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	m := &metrics{
+// newMetrics makes the store's metrics, not yet registered.
+func newMetrics() *metrics {
+	return &metrics{
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "switchboard_store_enqueue_batch_size",
 			Help:    "Deliveries committed per batch transaction.",
@@ -31,13 +30,35 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Deliveries that could not be stored (the store was unavailable).",
 		}),
 	}
+}
+
+// register registers the metrics on reg, if it is not nil.
+func (m *metrics) register(reg prometheus.Registerer) error {
 	if reg == nil {
-		return m, nil
+		return nil
 	}
-	for _, c := range []prometheus.Collector{m.batchSize, m.commitSeconds, m.enqueueErrors} {
+	for i, c := range m.collectors() {
 		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("store: register metrics: %w", err)
+			for _, done := range m.collectors()[:i] {
+				reg.Unregister(done)
+			}
+			return fmt.Errorf("store: register metrics: %w", err)
 		}
 	}
-	return m, nil
+	return nil
+}
+
+// unregister undoes register, so that a store opened again after Close can
+// register on the same registry.
+func (m *metrics) unregister(reg prometheus.Registerer) {
+	if reg == nil {
+		return
+	}
+	for _, c := range m.collectors() {
+		reg.Unregister(c)
+	}
+}
+
+func (m *metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.batchSize, m.commitSeconds, m.enqueueErrors}
 }

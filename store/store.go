@@ -30,6 +30,7 @@ type Store struct {
 	state     state
 	reqs      chan *enqueueReq
 	writerEnd chan struct{}
+	closeOnce sync.Once
 }
 
 type state int
@@ -49,10 +50,6 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(o.Registerer)
-	if err != nil {
-		return nil, err
-	}
 	var (
 		q queue
 		d dialect
@@ -66,6 +63,13 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		q, err = openPostgres(ctx, o)
 	}
 	if err != nil {
+		return nil, err
+	}
+	// Registered only once the store is open, so a failed Open can be
+	// retried with the same registry.
+	m := newMetrics()
+	if err := m.register(o.Registerer); err != nil {
+		_ = q.close()
 		return nil, err
 	}
 	return &Store{
@@ -106,7 +110,9 @@ func (s *Store) Stop(ctx context.Context) error { return s.shutdown(ctx, true) }
 // Close stops the store if it is running, cancelling running jobs at once,
 // and closes the database.
 func (s *Store) Close() error {
-	return errors.Join(s.shutdown(context.Background(), false), s.q.close())
+	err := errors.Join(s.shutdown(context.Background(), false), s.q.close())
+	s.closeOnce.Do(func() { s.metrics.unregister(s.opts.Registerer) })
+	return err
 }
 
 func (s *Store) shutdown(ctx context.Context, graceful bool) error {
