@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -63,6 +64,13 @@ type followEnv struct {
 
 func newFollowEnv(t *testing.T, jo fakejenkins.Options, opts actions.FollowOptions, withGitHub bool) *followEnv {
 	t.Helper()
+	return newEnv(t, jo, opts, withGitHub, nil)
+}
+
+// newEnv is newFollowEnv with the installation clients' HTTP client given,
+// and the Runner working too.
+func newEnv(t *testing.T, jo fakejenkins.Options, opts actions.FollowOptions, withGitHub bool, client *http.Client) *followEnv {
+	t.Helper()
 	jo.User, jo.Token = "switchboard", jenkinsToken
 	fj := fakejenkins.New(jo)
 	t.Cleanup(fj.Close)
@@ -83,7 +91,7 @@ func newFollowEnv(t *testing.T, jo fakejenkins.Options, opts actions.FollowOptio
 	}
 	deps := actions.Deps{Logger: log, Follow: opts}
 	if withGitHub {
-		if deps.GitHub, err = githubapp.New(githubapp.Options{AppID: appID, PrivateKey: key.PEM, BaseURL: gh.URL()}); err != nil {
+		if deps.GitHub, err = githubapp.New(githubapp.Options{AppID: appID, PrivateKey: key.PEM, BaseURL: gh.URL(), HTTPClient: client}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,6 +105,7 @@ func newFollowEnv(t *testing.T, jo fakejenkins.Options, opts actions.FollowOptio
 	follow := NewFollow(q, live, log, nil)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, follow)
+	river.AddWorker(workers, NewRunner(q, live, log, NewMetrics(nil), nil).WithFollowups(follow))
 	st, err := store.Open(context.Background(), store.Options{
 		Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "switchboard.db"),
 		Logger: log, Workers: workers,
