@@ -85,6 +85,12 @@ func newJenkins(cfg *config.Config, client *http.Client, now func() time.Time) (
 			errs = append(errs, cfg.Errorf(key+".url", "want an absolute http(s) URL such as https://jenkins.example.com/"))
 			continue
 		}
+		if u.User != nil {
+			// The URL ends up in commit statuses and logs; credentials go
+			// in user and token.
+			errs = append(errs, cfg.Errorf(key+".url", "must not carry credentials; give them as user and token"))
+			continue
+		}
 		if s.Token != "" && s.Password != "" {
 			errs = append(errs, cfg.Errorf(key, "give token or password, not both"))
 			continue

@@ -100,6 +100,7 @@ func TestNewRefusesUnusableConnections(t *testing.T) {
 	}{
 		"jenkins url not absolute":   {&config.Config{Jenkins: map[string]*config.JenkinsServer{"j": {URL: "jenkins.local", Token: secret}}}, "jenkins.j.url"},
 		"jenkins url ftp":            {&config.Config{Jenkins: map[string]*config.JenkinsServer{"j": {URL: "ftp://h/", Token: secret}}}, "jenkins.j.url"},
+		"jenkins url with password":  {&config.Config{Jenkins: map[string]*config.JenkinsServer{"j": {URL: "https://bot:" + secret + "@h/"}}}, "jenkins.j.url"},
 		"jenkins token and password": {&config.Config{Jenkins: map[string]*config.JenkinsServer{"j": {URL: "https://h/", Token: secret, Password: secret}}}, "jenkins.j"},
 		"slack neither":              {&config.Config{Slack: map[string]*config.SlackConnection{"s": {}}}, "slack.s"},
 		"slack both":                 {&config.Config{Slack: map[string]*config.SlackConnection{"s": {Token: secret, WebhookURL: secret}}}, "slack.s"},
