@@ -44,6 +44,30 @@ var migrations = []migration{
 			`CREATE INDEX IF NOT EXISTS action_outcomes_updated_at_idx ON action_outcomes (updated_at)`,
 		}
 	}},
+	{version: 2, stmts: func(d dialect) []string {
+		return []string{
+			// One row per event (GUID) the catch-up asked GitHub to deliver
+			// again: the claim is written before the call, so neither a
+			// later pass nor another replica asks twice (see
+			// ClaimRedelivery).
+			`CREATE TABLE IF NOT EXISTS redeliveries (
+				guid             TEXT PRIMARY KEY,
+				hook_delivery_id BIGINT NOT NULL,
+				state            TEXT NOT NULL,
+				detail           TEXT NOT NULL DEFAULT '',
+				claimed_at       ` + d.timeType + ` NOT NULL,
+				updated_at       ` + d.timeType + ` NOT NULL
+			)`,
+			// Retention deletes by age.
+			`CREATE INDEX IF NOT EXISTS redeliveries_claimed_at_idx ON redeliveries (claimed_at)`,
+			// Named points in time that periodic work resumes from, such as
+			// how far back the catch-up has looked.
+			`CREATE TABLE IF NOT EXISTS maintenance_marks (
+				name TEXT PRIMARY KEY,
+				at   ` + d.timeType + ` NOT NULL
+			)`,
+		}
+	}},
 }
 
 // migrateOwn applies the store's pending migrations in one transaction, so

@@ -67,6 +67,12 @@ type Options struct {
 	BatchMaxWait                     time.Duration // default DefaultBatchMaxWait; how long the writer waits to fill a batch
 	BatchMaxSize                     int           // default DefaultBatchMaxSize
 	Registerer                       prometheus.Registerer
+	// JobRetention is how long River keeps finished jobs (completed,
+	// cancelled and discarded) before its cleaner deletes them; 0 keeps
+	// River's defaults (24 hours, 24 hours and 7 days). Unique action jobs
+	// stop deduplicating once deleted, so it is best at least as long as
+	// the deliveries are kept.
+	JobRetention time.Duration
 }
 
 var schemaRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -150,6 +156,11 @@ func (o Options) riverConfig() *river.Config {
 		RescueStuckJobsAfter: o.RescueAfter,
 		RetryPolicy:          o.RetryPolicy,
 		Schema:               o.Schema,
+	}
+	if o.JobRetention > 0 {
+		cfg.CompletedJobRetentionPeriod = o.JobRetention
+		cfg.CancelledJobRetentionPeriod = o.JobRetention
+		cfg.DiscardedJobRetentionPeriod = o.JobRetention
 	}
 	if o.Workers != nil {
 		cfg.Workers = o.Workers
