@@ -105,6 +105,10 @@ func Run(ctx context.Context, o Options) error {
 	follow := pipeline.NewFollow(q, live, log.WithField(logfield.Component, "follow"), o.Now)
 	river.AddWorker(workers, pipeline.NewRunner(q, live, log.WithField(logfield.Component, "runner"), metrics, o.Now).WithFollowups(follow))
 	river.AddWorker(workers, follow)
+	maint, err := newMaintenance(cfg, gh, workers, o, log)
+	if err != nil {
+		return err
+	}
 
 	st, err = store.Open(ctx, store.Options{
 		Driver:      cfg.Store.Driver,
@@ -114,12 +118,16 @@ func Run(ctx context.Context, o Options) error {
 		MaxWorkers:  cfg.Store.Workers,
 		RescueAfter: cfg.Store.RescueAfter.Std(),
 		Registerer:  o.Registry,
+		// River's job cleaner keeps finished jobs as long as deliveries.
+		JobRetention: cfg.Store.Retention.Std(),
+		PeriodicJobs: maint.periodic,
 	})
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer st.Close()
 	q.Queue = st
+	maint.bind(st)
 
 	router, err := handlers.NewRouter(handlers.Options{
 		WebhookPath:     cfg.Server.WebhookPath,
