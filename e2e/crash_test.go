@@ -1,117 +1,17 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/fakejenkins"
 )
-
-// buildBinary builds cmd/switchboard into dir.
-func buildBinary(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "switchboard")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/switchboard")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// process is one running switchboard binary.
-type process struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan error
-	logs *syncLog
-}
-
-// syncLog collects a process's log lines for failure messages.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) add(line string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.WriteString(line + "\n")
-}
-
-// String implements fmt.Stringer.
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// startBinary runs `switchboard serve` and waits for its "serving" log line.
-func startBinary(t *testing.T, bin, cfgPath string, env []string) *process {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "-c", cfgPath)
-	cmd.Env = append(os.Environ(), env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd, done: make(chan error, 1), logs: &syncLog{}}
-	addr := make(chan string, 1)
-	lines := make(chan string, 1024)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			var entry struct {
-				Msg  string `json:"msg"`
-				Addr string `json:"addr"`
-			}
-			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "switchboard serving" {
-				addr <- entry.Addr
-			}
-			select {
-			case lines <- line:
-			default:
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-		close(lines)
-	}()
-	go func() { p.done <- cmd.Wait() }()
-	go func() {
-		for l := range lines {
-			p.logs.add(l)
-		}
-	}()
-	select {
-	case a := <-addr:
-		p.url = "http://" + a
-	case err := <-p.done:
-		t.Fatalf("switchboard exited at start: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("switchboard did not start within 60s")
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-	})
-	return p
-}
 
 const crashConfig = `
 server: {addr: "127.0.0.1:0", shutdown_timeout: 10s}

@@ -87,16 +87,17 @@ func TestPullRequestBuildsAndReportsBack(t *testing.T) {
 		}
 		gh.SetLabels("Codertocat", r.repo, 2, []string{"bug", "ci-passed"})
 	}
-	// The first comment is refused by the primary rate limit; GitHub says
-	// when it resets (whole seconds).
-	reset := time.Unix(time.Now().Add(3*time.Second).Unix(), 0)
-	commentsOK := "POST /repos/Codertocat/Hello-World/issues/2/comments"
-	gh.RateLimit(commentsOK, 1, http.StatusForbidden, reset)
-
 	srv := startServer(t, githubConfig, map[string]string{
 		"GITHUB_PRIVATE_KEY": string(key.PEM), "GITHUB_API": gh.URL(),
 		"JENKINS_URL": jenkins.URL(), "JENKINS_TOKEN": jenkinsToken,
 	})
+
+	// The first comment is refused by the primary rate limit; GitHub says
+	// when it resets (whole seconds). Armed once the server is up, so that a
+	// slow start cannot use up the wait before the comment is even posted.
+	reset := time.Unix(time.Now().Add(3*time.Second).Unix(), 0)
+	commentsOK := "POST /repos/Codertocat/Hello-World/issues/2/comments"
+	gh.RateLimit(commentsOK, 1, http.StatusForbidden, reset)
 
 	var head string
 	for _, r := range runs {

@@ -8,8 +8,16 @@ import (
 	"github.com/riverqueue/river/rivertype"
 )
 
-// DefaultRetentionEvery is how often the retention job runs.
+// DefaultRetentionEvery is how often the retention job runs, unless the
+// retention is short (see RetentionEvery).
 const DefaultRetentionEvery = 10 * time.Minute
+
+// RetentionEvery is how often the retention job runs for a retention of
+// keep: every DefaultRetentionEvery, or every quarter of keep when that is
+// shorter, so that nothing stays much past its retention.
+func RetentionEvery(keep time.Duration) time.Duration {
+	return max(min(DefaultRetentionEvery, keep/4), minEvery)
+}
 
 // JobTimeout bounds one run of either job. River rescues a running job only
 // after its worker's timeout, so a long first pass (three days of log) is

@@ -118,3 +118,23 @@ func TestPeriodicJobsRunOnStart(t *testing.T) {
 		}
 	})
 }
+
+func TestRetentionEvery(t *testing.T) {
+	tests := []struct {
+		name string
+		keep time.Duration
+		want time.Duration
+	}{
+		{name: "default retention", keep: 7 * 24 * time.Hour, want: maintenance.DefaultRetentionEvery},
+		{name: "an hour", keep: time.Hour, want: 10 * time.Minute},
+		{name: "short", keep: 2 * time.Minute, want: 30 * time.Second},
+		{name: "at least a second", keep: time.Second, want: time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := maintenance.RetentionEvery(tt.keep); got != tt.want {
+				t.Errorf("RetentionEvery(%s) = %s, want %s", tt.keep, got, tt.want)
+			}
+		})
+	}
+}

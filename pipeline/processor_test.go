@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,7 +91,22 @@ func TestProcessingTwiceQueuesEachActionOnce(t *testing.T) {
 	if got := q.Inserted(); got != 3 {
 		t.Fatalf("first processing queued %d actions, want 3", got)
 	}
-	// A second Processor, as after a restart: nothing in memory is shared.
+	// A second Processor, as after a restart, and with the rules edited
+	// meanwhile, so that the actions render differently: the jobs are unique
+	// by delivery, rule and index, not by what they render to.
+	edited, err := config.Parse("process.yml", []byte(strings.NewReplacer("first", "edited", "second", "changed", "third", "altered").Replace(processConfig)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	editedRules, err := rules.Compile(edited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	editedSet, err := actions.New(edited, actions.Deps{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live.Swap(&Snapshot{Config: edited, Rules: editedRules, Actions: editedSet})
 	p2 := NewProcessor(q, live, nil, log, NewMetrics(nil), nil)
 	job.Attempt = 2
 	if err := p2.Work(ctx, job); err != nil {

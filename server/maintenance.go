@@ -56,7 +56,7 @@ func newMaintenance(cfg *config.Config, gh *githubapp.Creator, workers *river.Wo
 		return nil, err
 	}
 	m.periodic = maintenance.Register(workers, maintenance.Schedule{
-		CatchUp: catchUp, CatchUpEvery: every, Retention: retention,
+		CatchUp: catchUp, CatchUpEvery: every, Retention: retention, RetentionEvery: maintenance.RetentionEvery(keep),
 	})
 	return m, nil
 }

@@ -24,7 +24,9 @@ const maxErrorSamples = 5
 // loadConfig is one load run's settings.
 type loadConfig struct {
 	Name        string // "floor" or "target", for the report
-	URL         string
+	URL         string // for the report; the requests go to URLs
+	URLs        []string
+	Rate        float64 // deliveries started per second in all; 0: as fast as the senders go
 	Secret      string
 	Event       string
 	Concurrency int
@@ -69,8 +71,11 @@ type sender struct {
 // runLoad drives cfg.URL with cfg.Concurrency senders until cfg.Duration has
 // passed or cfg.MaxRequests were started, whichever comes first.
 func runLoad(ctx context.Context, cfg loadConfig) (result, error) {
-	if cfg.Concurrency < 1 || cfg.Duration <= 0 || cfg.MaxRequests < 1 {
+	if cfg.Concurrency < 1 || cfg.Duration <= 0 || cfg.MaxRequests < 1 || cfg.Rate < 0 {
 		return result{}, errors.New("concurrency, duration and request bound must be positive")
+	}
+	if len(cfg.URLs) == 0 {
+		cfg.URLs = []string{cfg.URL}
 	}
 	tmpl, err := newPayloadTemplate(cfg.Size)
 	if err != nil {
@@ -119,6 +124,9 @@ func runLoad(ctx context.Context, cfg loadConfig) (result, error) {
 			for ctx.Err() == nil {
 				seq := next.Add(1)
 				if seq > cfg.MaxRequests {
+					return
+				}
+				if cfg.Rate > 0 && !waitTurn(ctx, start, seq, cfg.Rate) {
 					return
 				}
 				took, status, err := sendOne(ctx, client, cfg, tmpl, seq)
@@ -170,7 +178,9 @@ func sendOne(ctx context.Context, client *http.Client, cfg loadConfig, tmpl payl
 	mac := hmac.New(sha256.New, []byte(cfg.Secret))
 	mac.Write(body)
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL, bytes.NewReader(body))
+	// Round robin over the targets, as a load balancer in front of replicas.
+	target := cfg.URLs[int(seq%int64(len(cfg.URLs)))]
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -191,6 +201,24 @@ func sendOne(ctx context.Context, client *http.Client, cfg loadConfig, tmpl payl
 		return 0, 0, err
 	}
 	return time.Since(start), resp.StatusCode, nil
+}
+
+// waitTurn waits until request seq is due at rate requests/s from start,
+// and reports false if ctx ends first. Request times are fixed in advance,
+// so a slow answer delays only its sender, not the schedule.
+func waitTurn(ctx context.Context, start time.Time, seq int64, rate float64) bool {
+	d := time.Until(start.Add(time.Duration(float64(seq-1) / rate * float64(time.Second))))
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // deliveryID is a GUID-shaped delivery ID, as GitHub sends, unique per run

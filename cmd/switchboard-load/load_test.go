@@ -97,6 +97,12 @@ func TestParseFlags(t *testing.T) {
 		{name: "zero requests", args: []string{"-floor", "-n", "0"}, want: "-n"},
 		{name: "huge payload", args: []string{"-floor", "-size", "26214401"}, want: "-size"},
 		{name: "stray argument", args: []string{"-floor", "extra"}, want: "unexpected"},
+		{name: "two replicas", args: []string{"-url", "http://127.0.0.1:3000/webhook,http://127.0.0.1:3001/webhook", "-secret", "s"}},
+		{name: "one of two remote", args: []string{"-url", "http://127.0.0.1:3000/webhook,http://example.com/webhook", "-secret", "s"}, want: "not loopback"},
+		{name: "soak", args: []string{"-url", "http://127.0.0.1:3000/webhook", "-secret", "s", "-rate", "200", "-watch-pid", "1", "-watch-files", "a.db,a.db-wal"}},
+		{name: "negative rate", args: []string{"-floor", "-rate", "-1"}, want: "-rate"},
+		{name: "watch without target", args: []string{"-floor", "-watch-pid", "1"}, want: "need a target"},
+		{name: "zero watch interval", args: []string{"-floor", "-watch-every", "0s"}, want: "-watch-every"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,11 @@
 //
 //	switchboard-load -floor -inproc sqlite -c 32 -d 10s -size 8192
 //	SWITCHBOARD_LOAD_SECRET=... switchboard-load -url http://127.0.0.1:3000/webhook
+//
+// -url takes a comma-separated list, sent to in turn as a load balancer
+// would (replicas on one Postgres). For a soak, -rate paces the deliveries
+// and -watch-pid / -watch-files sample the server's resident memory and its
+// store's files while the run goes on, reporting start, peak and end.
 package main
 
 import (
@@ -52,6 +57,10 @@ type options struct {
 	jsonOut     bool
 	allowRemote bool
 	cpuProfile  string
+	rate        float64
+	urls        []string
+	watch       watchConfig
+	watchFiles  string
 }
 
 // report is the -json output.
@@ -60,6 +69,8 @@ type report struct {
 	Target *result `json:"target,omitempty"`
 	// Ratio is the target's deliveries/s over the floor's.
 	Ratio *float64 `json:"ratio,omitempty"`
+	// Watch is what -watch-pid and -watch-files saw during the target's run.
+	Watch *watchReport `json:"watch,omitempty"`
 	// JobsWorked is how many process_delivery jobs the -inproc -work worker
 	// ran during the target's run.
 	JobsWorked *int64 `json:"jobs_worked,omitempty"`
@@ -79,7 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("switchboard-load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.url, "url", "", "target webhook URL (loopback only unless -allow-remote)")
+	fs.StringVar(&o.url, "url", "", "target webhook URL, or several separated by commas, sent to in turn (loopback only unless -allow-remote)")
 	fs.StringVar(&o.secret, "secret", "", "webhook secret (default: $"+secretEnv+"; a random one for -floor/-inproc only)")
 	fs.IntVar(&o.concurrency, "c", 32, "concurrent senders")
 	fs.DurationVar(&o.duration, "d", 10*time.Second, "duration of each run")
@@ -92,6 +103,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.work, "work", false, "with -inproc: also run the store's process_delivery jobs with a no-op worker during the load")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the results as JSON")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a -url that is not on loopback")
+	fs.Float64Var(&o.rate, "rate", 0, "deliveries per second in all (0: as fast as the senders go)")
+	fs.IntVar(&o.watch.PID, "watch-pid", 0, "sample this process's resident memory during the target run (Linux)")
+	fs.StringVar(&o.watchFiles, "watch-files", "", "sample the total size of these comma-separated files during the target run")
+	fs.DurationVar(&o.watch.Every, "watch-every", 10*time.Second, "how often -watch-pid and -watch-files sample")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole process (senders and in-process servers) to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -123,10 +138,25 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-event must not be empty")
 	case o.timeout <= 0:
 		return o, errors.New("-timeout must be positive")
+	case o.rate < 0:
+		return o, errors.New("-rate must not be negative")
+	case o.watch.PID < 0:
+		return o, errors.New("-watch-pid must be a process ID")
+	case o.watch.Every <= 0:
+		return o, errors.New("-watch-every must be positive")
+	}
+	if o.watchFiles != "" {
+		o.watch.Files = strings.Split(o.watchFiles, ",")
+	}
+	if o.watch.enabled() && o.url == "" && o.inproc == "" {
+		return o, errors.New("-watch-pid and -watch-files need a target: -url or -inproc")
 	}
 	if o.url != "" {
-		if err := checkURL(o.url, o.allowRemote); err != nil {
-			return o, err
+		o.urls = strings.Split(o.url, ",")
+		for _, u := range o.urls {
+			if err := checkURL(u, o.allowRemote); err != nil {
+				return o, err
+			}
 		}
 	}
 	if o.secret == "" {
@@ -184,7 +214,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	base := loadConfig{
 		Secret: o.secret, Event: o.event, Concurrency: o.concurrency, Duration: o.duration,
-		MaxRequests: o.maxRequests, Size: o.size, Timeout: o.timeout,
+		MaxRequests: o.maxRequests, Size: o.size, Timeout: o.timeout, Rate: o.rate,
 	}
 	var rep report
 	if o.floor {
@@ -205,7 +235,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.url != "" || o.inproc != "" {
 		cfg := base
-		cfg.Name, cfg.URL, cfg.RunID = "target", o.url, randomRunID()
+		cfg.Name, cfg.URL, cfg.URLs, cfg.RunID = "target", o.url, o.urls, randomRunID()
 		var t *inprocTarget
 		if o.inproc != "" {
 			if t, err = startInproc(ctx, o.inproc, o.secret, o.work, log); err != nil {
@@ -213,7 +243,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			cfg.Name, cfg.URL = "inproc "+o.inproc, t.URL
 		}
-		res, err := runLoad(ctx, cfg)
+		res, w, err := runWatched(ctx, cfg, o.watch, stderr)
+		rep.Watch = w
 		if t != nil {
 			if o.work {
 				n := t.worked.Load()
@@ -241,6 +272,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// runWatched is runLoad, with w sampled while it runs when w is enabled.
+func runWatched(ctx context.Context, cfg loadConfig, w watchConfig, progress io.Writer) (result, *watchReport, error) {
+	if !w.enabled() {
+		res, err := runLoad(ctx, cfg)
+		return res, nil, err
+	}
+	wctx, stop := context.WithCancel(ctx)
+	type watched struct {
+		rep watchReport
+		err error
+	}
+	done := make(chan watched, 1)
+	start := time.Now()
+	go func() {
+		rep, err := watch(wctx, w, start, progress)
+		done <- watched{rep, err}
+	}()
+	res, err := runLoad(ctx, cfg)
+	stop()
+	got := <-done
+	if err == nil && got.err != nil {
+		err = got.err
+	}
+	return res, &got.rep, err
+}
+
 // randomRunID makes delivery IDs unique across runs against one store.
 func randomRunID() uint32 {
 	var b [4]byte
@@ -262,6 +319,14 @@ func printReport(w io.Writer, rep report, o options) {
 		fmt.Fprintf(w, "  errors        %d\n", r.Errors)
 		for _, e := range r.ErrorSample {
 			fmt.Fprintf(w, "    %s\n", e)
+		}
+	}
+	if rw := rep.Watch; rw != nil {
+		if rw.RSS != nil {
+			fmt.Fprintf(w, "rss MiB        start %.1f  peak %.1f  end %.1f  (%d samples, every %gs)\n", mib(rw.RSS.Start), mib(rw.RSS.Peak), mib(rw.RSS.End), len(rw.Samples), rw.Every)
+		}
+		if rw.Files != nil {
+			fmt.Fprintf(w, "files MiB      start %.1f  peak %.1f  end %.1f\n", mib(rw.Files.Start), mib(rw.Files.Peak), mib(rw.Files.End))
 		}
 	}
 	if rep.JobsWorked != nil {
