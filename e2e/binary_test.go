@@ -130,4 +130,3 @@ func startBinary(t *testing.T, bin, cfgPath string, env []string, args ...string
 	})
 	return p
 }
-
