@@ -147,6 +147,9 @@ func New(cfg *config.Config, d Deps) (*Set, error) {
 		s.runners[kind] = &unavailableRunner{msg: fmt.Sprintf("%s action needs GitHub App credentials (github.app_id and a private key)", kind)}
 		s.unavailable[kind] = "no GitHub App credentials"
 	}
+	// A jenkins action still triggers its build; report: true cannot set
+	// the commit statuses.
+	s.unavailable[KindJenkinsReport] = "no GitHub App credentials: builds are triggered, their results are not reported"
 	return s, nil
 }
 
@@ -162,6 +165,10 @@ func (s *Set) Run(ctx context.Context, job *Job) (Result, error) {
 	}
 	return r.Run(ctx, job)
 }
+
+// KindJenkinsReport names, in Unavailable, the report: true part of the
+// jenkins action.
+const KindJenkinsReport = "jenkins report"
 
 // Unavailable lists the kinds that cannot run in this process, and why (for
 // example "comment": "no GitHub App credentials"), for serve to say at start.

@@ -216,6 +216,18 @@ func TestLabelRunner(t *testing.T) {
 	}
 }
 
+// Only GitHub's "Label does not exist" counts as already removed; any other
+// 404 (no such issue, a repository the App cannot see) is a failure.
+func TestLabelRemoveOtherNotFoundFails(t *testing.T) {
+	e := newGHEnv(t, nil, Deps{})
+	e.fake.Fail("DELETE /repos/acme/widgets/issues/12/labels/ci-passed", 1, 404, "Not Found")
+	_, err := run(t, e.set, context.Background(), labelJob(nil, []string{"ci-passed"}))
+	wantOutcome(t, err, PermanentFailure)
+	if !strings.Contains(err.Error(), `remove label "ci-passed" from acme/widgets#12`) || !strings.Contains(err.Error(), "Not Found") {
+		t.Errorf("error %q does not say which removal failed and GitHub's message", err)
+	}
+}
+
 // GitHub's error answers map onto Classify's outcomes, with GitHub's own
 // message kept, and rate limits retried after the time GitHub states.
 func TestGitHubErrors(t *testing.T) {

@@ -260,11 +260,7 @@ func (j *Jenkins) trigger(ctx context.Context, client *http.Client, srv *jenkins
 		if !wrote.Load() {
 			return Result{}, err // never reached Jenkins: safe to retry
 		}
-		unconfirmed := &UnconfirmedError{Service: "jenkins", Err: fmt.Errorf("jenkins: no answer to the trigger of %s: %w", jj.Job, err)}
-		if deliveryMarker(jj.Parameters, job.Delivery) == "" {
-			return Result{}, Permanent(fmt.Errorf("%w: not retried, since without a parameter carrying the delivery ID (%s) a retry could queue a second build", unconfirmed.Err, DeliveryParameter))
-		}
-		return Result{}, unconfirmed
+		return Result{}, unconfirmedTrigger(job, fmt.Errorf("jenkins: no answer to the trigger of %s: %w", jj.Job, err))
 	}
 	defer drain(resp)
 	switch {
@@ -280,7 +276,26 @@ func (j *Jenkins) trigger(ctx context.Context, client *http.Client, srv *jenkins
 		return Result{}, &HTTPError{Service: "jenkins", Status: resp.StatusCode,
 			Body: "redirected; check the server's url (scheme, host, context path)"}
 	}
-	return Result{}, newHTTPError("jenkins", resp, j.now(), srv.scrub)
+	herr := newHTTPError("jenkins", resp, j.now(), srv.scrub)
+	switch resp.StatusCode {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		// A proxy in front of Jenkins answers 502 or 504 when Jenkins was
+		// slow, not necessarily before it queued the build; a 500 may come
+		// after the queue took it. A 503 is Jenkins (or the proxy) refusing
+		// the request up front: a plain retry.
+		return Result{}, unconfirmedTrigger(job, fmt.Errorf("jenkins: the trigger of %s may have queued a build: %w", jj.Job, herr))
+	}
+	return Result{}, herr
+}
+
+// unconfirmedTrigger is the error of a trigger that may have queued a
+// build: retried after a check when a parameter carries the delivery ID,
+// else not retried at all.
+func unconfirmedTrigger(job *Job, err error) error {
+	if deliveryMarker(job.Jenkins.Parameters, job.Delivery) == "" {
+		return Permanent(fmt.Errorf("%w: not retried, since without a parameter carrying the delivery ID (%s) a retry could queue a second build", err, DeliveryParameter))
+	}
+	return &UnconfirmedError{Service: "jenkins", Err: err}
 }
 
 // auth sends HTTP Basic credentials up front: Jenkins answers 403, not a 401

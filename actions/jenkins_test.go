@@ -289,6 +289,31 @@ func TestJenkinsUnconfirmedTrigger(t *testing.T) {
 	})
 }
 
+// A gateway's 502 or 504 (or Jenkins' own 500) may come after the build was
+// queued: it is checked before a retry, or not retried without a delivery
+// parameter; a 503 is refused up front and retried plainly.
+func TestJenkinsGatewayAnswersAreUnconfirmed(t *testing.T) {
+	for _, status := range []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Error(w, "upstream timed out", status)
+			}))
+			defer srv.Close()
+			s, _ := testSet(t, jenkinsConfig(srv.URL, jenkinsToken, ""), Deps{})
+
+			_, err := run(t, s, context.Background(), jenkinsJob("a", map[string]string{DeliveryParameter: "d-1"}))
+			if v := wantOutcome(t, err, Retry); !v.MayHaveActed {
+				t.Errorf("with a delivery parameter: verdict %+v, want a retry that checks first", v)
+			}
+			_, err = run(t, s, context.Background(), jenkinsJob("a", map[string]string{"X": "1"}))
+			wantOutcome(t, err, PermanentFailure)
+			if !strings.Contains(err.Error(), "may have queued a build") || !strings.Contains(err.Error(), DeliveryParameter) {
+				t.Errorf("without one: error %q does not say why it is not retried", err)
+			}
+		})
+	}
+}
+
 func TestJenkinsUnreachableIsRetriedPlainly(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

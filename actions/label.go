@@ -2,9 +2,12 @@ package actions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/google/go-github/v60/github"
 )
 
 // Label adds labels to and removes labels from the event's issue or pull
@@ -46,7 +49,7 @@ func (l *Label) Run(ctx context.Context, job *Job) (Result, error) {
 		_, err := gc.Issues.RemoveLabelForIssue(ctx, t.Owner, t.Repo, t.Number, url.PathEscape(name))
 		switch {
 		case err == nil:
-		case isNotFound(err):
+		case labelNotThere(err):
 			absent = append(absent, name)
 		default:
 			return Result{}, gitHubError(fmt.Sprintf("remove label %q from %s", name, where), err, l.gh.now())
@@ -57,4 +60,12 @@ func (l *Label) Run(ctx context.Context, job *Job) (Result, error) {
 		msg += fmt.Sprintf(" (not there: [%s])", strings.Join(absent, ", "))
 	}
 	return Result{Message: msg}, nil
+}
+
+// labelNotThere reports whether err is GitHub's answer to removing a label
+// the issue does not have: 404 "Label does not exist". Any other 404 (no
+// such issue, a repository the App cannot see) is a failure.
+func labelNotThere(err error) bool {
+	var er *github.ErrorResponse
+	return isNotFound(err) && errors.As(err, &er) && er.Message == "Label does not exist"
 }

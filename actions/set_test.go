@@ -53,6 +53,8 @@ func TestSetUnavailableAndKinds(t *testing.T) {
 		"comment": "no GitHub App credentials",
 		"label":   "no GitHub App credentials",
 		"status":  "no GitHub App credentials",
+
+		KindJenkinsReport: "no GitHub App credentials: builds are triggered, their results are not reported",
 	}
 	if got := s.Unavailable(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("Unavailable() = %v, want %v", got, want)
