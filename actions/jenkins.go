@@ -63,6 +63,9 @@ type jenkinsServer struct {
 	secret   string   // API token or password
 	password bool     // secret is a password: a CSRF crumb is needed
 	scrub    []string // forms of the secret that must never reach an error
+	// reportTimeout is jenkins.NAME.report_timeout; 0 takes
+	// FollowOptions.Deadline.
+	reportTimeout time.Duration
 }
 
 // newJenkins prepares every server in cfg.Jenkins.
@@ -99,7 +102,7 @@ func newJenkins(cfg *config.Config, client *http.Client, now func() time.Time) (
 			u.Path += "/"
 			u.RawPath = ""
 		}
-		srv := &jenkinsServer{name: name, base: u, user: s.User, secret: string(s.Token)}
+		srv := &jenkinsServer{name: name, base: u, user: s.User, secret: string(s.Token), reportTimeout: s.ReportTimeout.Std()}
 		if s.Password != "" {
 			srv.secret, srv.password = string(s.Password), true
 		}

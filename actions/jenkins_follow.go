@@ -23,6 +23,18 @@ type follower struct {
 // applied.
 func (s *Set) FollowOptions() FollowOptions { return s.follow.opts }
 
+// FollowDeadline is how long the build of job (a jenkins action with
+// report: true) is followed: its server's report_timeout, else
+// FollowOptions().Deadline.
+func (s *Set) FollowDeadline(job *Job) time.Duration {
+	if job != nil && job.Jenkins != nil {
+		if srv, err := s.follow.jenkins.server(job.Jenkins.Server); err == nil && srv.reportTimeout > 0 {
+			return srv.reportTimeout
+		}
+	}
+	return s.follow.opts.Deadline
+}
+
 // FollowBuild makes one check of the build that job (a jenkins action with
 // report: true) queued, starting from st, and returns the progress and
 // whether it is done. On the way it sets commit statuses on job's SHA,

@@ -12,8 +12,8 @@ import (
 const (
 	// DefaultFollowDeadline is how long a build of a jenkins action with
 	// report: true is followed before Switchboard gives up on it and sets
-	// the status "error". Six hours outlasts any sane CI build and a long
-	// queue; it is not configurable in the YAML file.
+	// the status "error", unless its server sets report_timeout. Six hours
+	// outlasts any sane CI build and a long queue.
 	DefaultFollowDeadline = 6 * time.Hour
 	// DefaultFollowFirstInterval is the wait after the first check; it
 	// doubles after every check up to DefaultFollowMaxInterval.

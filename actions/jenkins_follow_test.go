@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/config"
 	"github.com/switchboard-dev/switchboard/internal/fakejenkins"
 )
 
@@ -400,6 +401,33 @@ func TestBuildNumber(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got, _ := buildNumber(tc.url, path); got != tc.want {
 				t.Fatalf("buildNumber(%q) = %d, want %d", tc.url, got, tc.want)
+			}
+		})
+	}
+}
+
+// A server's report_timeout bounds how long its builds are followed; a
+// server without one (or a job naming no known server) takes the Set's
+// FollowOptions.Deadline.
+func TestFollowDeadlinePerServer(t *testing.T) {
+	cfg := &config.Config{Jenkins: map[string]*config.JenkinsServer{
+		"long":  {URL: "https://ci.example.com/", User: "u", Token: "t", ReportTimeout: config.Duration(12 * time.Hour)},
+		"plain": {URL: "https://ci2.example.com/", User: "u", Token: "t"},
+	}}
+	s, _ := testSet(t, cfg, Deps{Follow: FollowOptions{Deadline: 2 * time.Hour}})
+	tests := map[string]struct {
+		job  *Job
+		want time.Duration
+	}{
+		"server with report_timeout": {job: &Job{Kind: "jenkins", Jenkins: &JenkinsJob{Server: "long", Job: "a", Report: true}}, want: 12 * time.Hour},
+		"server without":             {job: &Job{Kind: "jenkins", Jenkins: &JenkinsJob{Server: "plain", Job: "a", Report: true}}, want: 2 * time.Hour},
+		"unknown server":             {job: &Job{Kind: "jenkins", Jenkins: &JenkinsJob{Server: "gone", Job: "a", Report: true}}, want: 2 * time.Hour},
+		"no jenkins fields":          {job: &Job{Kind: "jenkins"}, want: 2 * time.Hour},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := s.FollowDeadline(tc.job); got != tc.want {
+				t.Errorf("FollowDeadline = %s, want %s", got, tc.want)
 			}
 		})
 	}

@@ -19,6 +19,7 @@ const (
 	DefaultWorkers         = 20
 	DefaultRescueAfter     = Duration(time.Minute)
 	DefaultRetention       = Duration(7 * 24 * time.Hour)
+	DefaultReportTimeout   = Duration(6 * time.Hour)
 	DefaultMaxAttempts     = 20
 	DefaultInitialBackoff  = Duration(time.Second)
 	DefaultMaxBackoff      = Duration(10 * time.Minute)
@@ -94,7 +95,11 @@ func (v *checker) applyDefaults() {
 
 	for name, s := range c.Jenkins {
 		if s == nil {
-			c.Jenkins[name] = &JenkinsServer{}
+			s = &JenkinsServer{}
+			c.Jenkins[name] = s
+		}
+		if v.unset("jenkins." + name + ".report_timeout") {
+			s.ReportTimeout = DefaultReportTimeout
 		}
 	}
 	for name, s := range c.Slack {

@@ -170,6 +170,7 @@ func TestLoadErrors(t *testing.T) {
 				`11:3: jenkins.empty.url: is required`,
 				`11:3: jenkins.empty.user: is required: Jenkins takes the API token (or password) with a user name`,
 				`11:3: jenkins.empty.token: is required (or password)`,
+				`16:21: jenkins.never.report_timeout: must be greater than 0`,
 			},
 		},
 		"slack connections": {

@@ -83,7 +83,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 		}
 	}
 	// Redaction keeps what is not secret.
-	if out := fmt.Sprintf("%+v", *cfg.Jenkins["main"]); out != "{URL:https://jenkins.example.com/ User:switchboard Token:<secret> Password:<secret>}" {
+	if out := fmt.Sprintf("%+v", *cfg.Jenkins["main"]); out != "{URL:https://jenkins.example.com/ User:switchboard Token:<secret> Password:<secret> ReportTimeout:6h0m0s}" {
 		t.Errorf("JenkinsServer %%+v = %s", out)
 	}
 	if out := fmt.Sprintf("%#v", cfg.Jenkins["main"].Token); out != `"<secret>"` {

@@ -70,6 +70,9 @@ type JenkinsServer struct {
 	User     string `yaml:"user"`
 	Token    Secret `yaml:"token"`    // API token: no CSRF crumb needed
 	Password Secret `yaml:"password"` // password: a crumb is fetched first
+	// ReportTimeout is how long a build of a jenkins action with report:
+	// true is followed before its commit status is set to "error".
+	ReportTimeout Duration `yaml:"report_timeout"` // default 6h
 }
 
 // SlackConnection is one named Slack bot token or incoming webhook.

@@ -153,6 +153,9 @@ func (v *checker) jenkins() {
 		case s.Token != "" && s.Password != "":
 			v.errorf(key+".password", "set token or password, not both")
 		}
+		if s.ReportTimeout <= 0 {
+			v.errorf(key+".report_timeout", "must be greater than 0")
+		}
 	}
 }
 

@@ -75,10 +75,9 @@ func (f *Follow) Succeeded(ctx context.Context, job *actions.Job, detail string)
 	if job == nil || job.Kind != "jenkins" || job.Jenkins == nil || !job.Jenkins.Report {
 		return nil
 	}
-	opts := f.live.Load().Actions.FollowOptions()
 	args := FollowBuildArgs{
 		Delivery: job.Delivery, Rule: job.Rule, Index: job.Index, Job: *job,
-		QueueItemURL: detail, Deadline: f.now().Add(opts.Deadline),
+		QueueItemURL: detail, Deadline: f.now().Add(f.live.Load().Actions.FollowDeadline(job)),
 	}
 	_, err := f.queue.InsertJobs(ctx, []river.InsertManyParams{{
 		Args:       args,
