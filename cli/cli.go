@@ -85,6 +85,7 @@ func serve(args []string, env Env) int {
 	fs, path := newFlags("serve", env)
 	format := fs.String("log-format", "json", "log format: json or text")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	watch := fs.Bool("watch", true, "reload when the config file changes (SIGHUP always reloads)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -118,7 +119,7 @@ func serve(args []string, env Env) int {
 		}
 	}()
 
-	err = server.Run(ctx, server.Options{ConfigPath: *path, LookupEnv: env.LookupEnv, Logger: log, Reload: reload})
+	err = server.Run(ctx, server.Options{ConfigPath: *path, LookupEnv: env.LookupEnv, Logger: log, Reload: reload, NoWatch: !*watch})
 	if err != nil {
 		var ce config.Errors
 		if errors.As(err, &ce) {

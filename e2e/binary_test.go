@@ -75,6 +75,20 @@ func (l *syncLog) String() string {
 	return b.String()
 }
 
+// entries returns the kept lines that are JSON log entries, decoded.
+func (l *syncLog) entries() []map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]map[string]any, 0, len(l.lines))
+	for _, line := range l.lines {
+		var e map[string]any
+		if json.Unmarshal([]byte(line), &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // startBinary runs `switchboard serve` with extra args and waits for its
 // "serving" log line.
 func startBinary(t *testing.T, bin, cfgPath string, env []string, args ...string) *process {

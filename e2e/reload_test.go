@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,28 +29,16 @@ rules:
       - log: {message: "%MSG% {{ .Delivery }}"}
 `
 
-// A reload (SIGHUP, as a value on Options.Reload) swaps a valid config in,
-// and keeps the running one when the new file does not validate.
-func TestReloadSwapsValidConfigAndKeepsOldOnInvalid(t *testing.T) {
+// A change of the config file (an editor's or a ConfigMap's rename over
+// it) swaps a valid config in, and keeps the running one when the new file
+// does not validate. TestReloadOnSIGHUP does the same with the signal.
+func TestReloadOnFileChangeSwapsValidConfigAndKeepsOldOnInvalid(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "switchboard.yml")
-	write := func(content string) {
-		t.Helper()
-		content = strings.ReplaceAll(content, "%DB%", filepath.Join(dir, "switchboard.db"))
-		// Write a new file and rename it over the old one, as editors and
-		// ConfigMaps do, so a reader never sees half a file.
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(content string) { writeConfig(t, path, strings.ReplaceAll(content, "%DB%", filepath.Join(dir, "switchboard.db"))) }
 	write(strings.ReplaceAll(reloadConfig, "%MSG%", "first"))
 
 	logger, hook := test.NewNullLogger()
-	reload := make(chan struct{})
 	results := make(chan error, 16)
 	addr := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -64,7 +54,6 @@ func TestReloadSwapsValidConfigAndKeepsOldOnInvalid(t *testing.T) {
 			},
 			Logger:   logrus.NewEntry(logger),
 			Registry: prometheus.NewRegistry(),
-			Reload:   reload,
 			OnListen: func(a net.Addr) { addr <- a },
 			OnReload: func(err error) { results <- err },
 		})
@@ -91,19 +80,14 @@ func TestReloadSwapsValidConfigAndKeepsOldOnInvalid(t *testing.T) {
 		}
 		return false
 	}
-	// reloadNow sends SIGHUP's value and returns the result of the reload it
-	// caused, skipping results of reloads the file watcher started.
-	reloadNow := func() error {
+	// reloaded returns the result of the reload the watcher starts.
+	reloaded := func() error {
 		t.Helper()
-		for len(results) > 0 {
-			<-results
-		}
-		reload <- struct{}{}
 		select {
 		case err := <-results:
 			return err
 		case <-time.After(30 * time.Second):
-			t.Fatal("no reload result within 30s")
+			t.Fatal("no reload within 30s of the file change")
 			return nil
 		}
 	}
@@ -113,17 +97,14 @@ func TestReloadSwapsValidConfigAndKeepsOldOnInvalid(t *testing.T) {
 	eventually(t, 30*time.Second, `"first r-1" logged`, func() bool { return logged("first r-1") })
 
 	write(strings.ReplaceAll(reloadConfig, "%MSG%", "second"))
-	if err := reloadNow(); err != nil {
+	if err := reloaded(); err != nil {
 		t.Fatalf("valid config rejected: %v", err)
 	}
 	send(t, base+"/webhook", delivery{event: "push", id: "r-2", body: push})
 	eventually(t, 30*time.Second, `"second r-2" logged`, func() bool { return logged("second r-2") })
 
-	// An invalid file: an unknown key and a template with a field push
-	// events do not have.
-	bad := strings.ReplaceAll(reloadConfig, "%MSG%", "third {{ .PullRequest.Title }}") + "bogus: true\n"
-	write(bad)
-	err := reloadNow()
+	write(badReloadConfig)
+	err := reloaded()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
@@ -137,13 +118,96 @@ func TestReloadSwapsValidConfigAndKeepsOldOnInvalid(t *testing.T) {
 			t.Errorf("the rejected config ran: %q", e.Message)
 		}
 	}
-	var rejected bool
-	for _, e := range hook.AllEntries() {
-		if e.Message == "config reload rejected; keeping the running config" {
-			rejected = true
+	if !logged("config reload rejected; keeping the running config") {
+		t.Error("the rejected reload was not logged")
+	}
+}
+
+// badReloadConfig has an unknown key and a template with a field push
+// events do not have.
+var badReloadConfig = strings.ReplaceAll(reloadConfig, "%MSG%", "third {{ .PullRequest.Title }}") + "bogus: true\n"
+
+// writeConfig writes a new file and renames it over path, as editors and
+// ConfigMaps do, so a reader never sees half a file.
+func writeConfig(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A real SIGHUP to the built binary, run with --watch=false so that only
+// the signal can reload: a valid config is swapped in, an invalid one is
+// rejected, logged problem by problem, and the running config stays.
+func TestReloadOnSIGHUP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	path := filepath.Join(dir, "switchboard.yml")
+	write := func(content string) { writeConfig(t, path, strings.ReplaceAll(content, "%DB%", filepath.Join(dir, "switchboard.db"))) }
+	write(strings.ReplaceAll(reloadConfig, "%MSG%", "first"))
+	p := startBinary(t, bin, path, []string{"GITHUB_WEBHOOK_SECRET=" + secret}, "--watch=false")
+	hook := p.url + "/webhook"
+	push := pushTo(t, "main")
+	// logged waits for a JSON log line with msg, and the other fields given.
+	logged := func(msg string, fields map[string]string) {
+		t.Helper()
+		eventually(t, 30*time.Second, fmt.Sprintf("log line %q %v", msg, fields), func() bool {
+			for _, e := range p.logs.entries() {
+				if e["msg"] != msg {
+					continue
+				}
+				ok := true
+				for k, v := range fields {
+					ok = ok && fmt.Sprint(e[k]) == v
+				}
+				if ok {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	sighup := func() {
+		t.Helper()
+		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if !rejected {
-		t.Error("the rejected reload was not logged")
+
+	send(t, hook, delivery{event: "push", id: "h-1", body: push})
+	logged("first h-1", nil)
+
+	write(strings.ReplaceAll(reloadConfig, "%MSG%", "second"))
+	// Without the signal the edit is not picked up.
+	send(t, hook, delivery{event: "push", id: "h-2", body: push})
+	logged("first h-2", nil)
+	sighup()
+	logged("config reloaded", map[string]string{"trigger": "signal"})
+	send(t, hook, delivery{event: "push", id: "h-3", body: push})
+	logged("second h-3", nil)
+
+	write(badReloadConfig)
+	sighup()
+	logged("config reload rejected; keeping the running config", map[string]string{"trigger": "signal"})
+	send(t, hook, delivery{event: "push", id: "h-4", body: push})
+	logged("second h-4", nil)
+	var problems string
+	for _, e := range p.logs.entries() {
+		if e["msg"] == "config reload rejected; keeping the running config" {
+			problems = fmt.Sprint(e["problems"])
+		}
+		if strings.HasPrefix(fmt.Sprint(e["msg"]), "third") {
+			t.Errorf("the rejected config ran: %v", e["msg"])
+		}
+	}
+	if !strings.Contains(problems, `switchboard.yml:10:1: bogus: unknown key "bogus"`) {
+		t.Errorf("rejected reload's problems = %s, want the unknown key, placed", problems)
 	}
 }

@@ -24,20 +24,17 @@ type reloader struct {
 	reloaded func(error)
 }
 
-// run reloads on every value from signals and on every write to the file,
-// until ctx is done. File events are debounced: editors write in bursts.
-func (r *reloader) run(ctx context.Context, signals <-chan struct{}) {
+// run reloads on every value from signals and, with watch, on every write
+// to the file, until ctx is done. File events are debounced: editors write
+// in bursts.
+func (r *reloader) run(ctx context.Context, signals <-chan struct{}, watch bool) {
 	var events <-chan fsnotify.Event
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		r.log.WithError(err).Warn("config file watch unavailable; reload with SIGHUP")
-	} else {
-		defer w.Close()
-		// Watch the directory: editors and Kubernetes ConfigMaps replace
-		// the file rather than write into it.
-		if err := w.Add(filepath.Dir(r.path)); err != nil {
+	if watch {
+		w, err := r.watch()
+		if err != nil {
 			r.log.WithError(err).Warn("config file watch unavailable; reload with SIGHUP")
 		} else {
+			defer w.Close()
 			events = w.Events
 		}
 	}
@@ -61,6 +58,20 @@ func (r *reloader) run(ctx context.Context, signals <-chan struct{}) {
 			r.reload("file change")
 		}
 	}
+}
+
+// watch watches the config file's directory: editors and Kubernetes
+// ConfigMaps replace the file rather than write into it.
+func (r *reloader) watch() (*fsnotify.Watcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Add(filepath.Dir(r.path)); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
 }
 
 func (r *reloader) reload(why string) {

@@ -36,6 +36,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Reload delivers a value for each SIGHUP.
 	Reload <-chan struct{}
+	// NoWatch turns off reloading when the config file changes; Reload
+	// still reloads.
+	NoWatch bool
 	// OnListen, when set, hears the bound address (tests listen on :0).
 	OnListen func(net.Addr)
 	// OnReload, when set, hears the result of every reload (tests).
@@ -162,7 +165,7 @@ func Run(ctx context.Context, o Options) error {
 		log: log.WithField(logfield.Component, "config"), reloaded: o.OnReload}
 	rctx, stopReload := context.WithCancel(ctx)
 	defer stopReload()
-	go rl.run(rctx, o.Reload)
+	go rl.run(rctx, o.Reload, !o.NoWatch)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
