@@ -35,7 +35,9 @@ rules:
 func TestReloadOnFileChangeSwapsValidConfigAndKeepsOldOnInvalid(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "switchboard.yml")
-	write := func(content string) { writeConfig(t, path, strings.ReplaceAll(content, "%DB%", filepath.Join(dir, "switchboard.db"))) }
+	write := func(content string) {
+		writeConfig(t, path, strings.ReplaceAll(content, "%DB%", filepath.Join(dir, "switchboard.db")))
+	}
 	write(strings.ReplaceAll(reloadConfig, "%MSG%", "first"))
 
 	logger, hook := test.NewNullLogger()
@@ -150,7 +152,9 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
 	path := filepath.Join(dir, "switchboard.yml")
-	write := func(content string) { writeConfig(t, path, strings.ReplaceAll(content, "%DB%", filepath.Join(dir, "switchboard.db"))) }
+	write := func(content string) {
+		writeConfig(t, path, strings.ReplaceAll(content, "%DB%", filepath.Join(dir, "switchboard.db")))
+	}
 	write(strings.ReplaceAll(reloadConfig, "%MSG%", "first"))
 	p := startBinary(t, bin, path, []string{"GITHUB_WEBHOOK_SECRET=" + secret}, "--watch=false")
 	hook := p.url + "/webhook"
