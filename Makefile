@@ -4,8 +4,9 @@
 build:
 	go build -o switchboard ./cmd/switchboard
 
+# The example's secret is change-me unless GITHUB_WEBHOOK_SECRET is set.
 run:
-	go run ./cmd/switchboard serve -c examples/switchboard.yml
+	GITHUB_WEBHOOK_SECRET="$${GITHUB_WEBHOOK_SECRET:-change-me}" go run ./cmd/switchboard serve -c examples/switchboard.yml
 
 test:
 	go test -race -count=1 ./...

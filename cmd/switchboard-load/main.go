@@ -329,8 +329,8 @@ func printReport(w io.Writer, rep report, o options) {
 			fmt.Fprintf(w, "files MiB      start %.1f  peak %.1f  end %.1f\n", mib(rw.Files.Start), mib(rw.Files.Peak), mib(rw.Files.End))
 		}
 	}
-	if rep.JobsWorked != nil {
-		fmt.Fprintf(w, "jobs worked during the target run: %d\n", *rep.JobsWorked)
+	if rep.JobsWorked != nil && rep.Target != nil && rep.Target.Elapsed > 0 {
+		fmt.Fprintf(w, "jobs worked during the target run: %d (%.0f/s)\n", *rep.JobsWorked, float64(*rep.JobsWorked)/rep.Target.Elapsed)
 	}
 	if rep.Ratio != nil {
 		fmt.Fprintf(w, "ratio target/floor: %.2f\n", *rep.Ratio)
