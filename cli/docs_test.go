@@ -292,7 +292,7 @@ func TestCookbookMatchesRulesDoc(t *testing.T) {
 // <!-- simulate --event E --payload FILE [--files F] [--patch JSON] --> and
 // a json block prints exactly that json under simulate.
 func TestDocsYAMLBlocks(t *testing.T) {
-	for _, doc := range []string{"rules.md", "config.md", "github-app.md"} {
+	for _, doc := range []string{"rules.md", "config.md", "github-app.md", "operations.md"} {
 		t.Run(doc, func(t *testing.T) {
 			items := markdownItems(readFile(t, filepath.Join("..", "docs", doc)))
 			yamlBlocks, simulated := 0, 0
