@@ -88,12 +88,22 @@ func TestStopLetsRunningJobFinish(t *testing.T) {
 			finishedAtReturn bool
 		}
 		stopped := make(chan result, 1)
+		stopping := make(chan struct{})
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 			defer cancel()
+			close(stopping)
 			err := s.Stop(ctx)
 			stopped <- result{err, finished.Load()}
 		}()
+		// Give Stop a chance to return early while the job is still held:
+		// it must not.
+		<-stopping
+		select {
+		case res := <-stopped:
+			t.Fatalf("Stop returned (%v) while the job was still running", res.err)
+		case <-time.After(100 * time.Millisecond):
+		}
 		close(release)
 
 		var res result
