@@ -6,16 +6,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/go-github/v60/github"
 	"github.com/sirupsen/logrus"
 
 	"github.com/switchboard-dev/switchboard/logfield"
 	"github.com/switchboard-dev/switchboard/store"
-)
-
-// Delivery headers, as GitHub names them.
-const (
-	headerEvent    = "X-GitHub-Event"
-	headerDelivery = "X-GitHub-Delivery"
 )
 
 // Bounds on the untrusted header values that are stored and logged. GitHub's
@@ -51,7 +46,7 @@ func (in *intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve does the work of ServeHTTP and returns the status it answered with.
 func (in *intake) serve(w http.ResponseWriter, r *http.Request) int {
-	event, delivery := r.Header.Get(headerEvent), r.Header.Get(headerDelivery)
+	event, delivery := github.WebHookType(r), github.DeliveryID(r)
 
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

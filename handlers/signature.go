@@ -1,10 +1,10 @@
 package handlers
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
+
+	"github.com/google/go-github/v60/github"
 )
 
 // Signature headers, as GitHub names them.
@@ -18,9 +18,11 @@ const (
 // It returns "" when one secret matches, else the reason for the log; the
 // reason names what was wrong, never the expected value or a secret.
 //
-// This is done here rather than with go-github's ValidatePayload, which
-// falls back to the SHA-1 header when the SHA-256 one is missing and checks
-// nothing at all with an empty secret and no header.
+// The HMAC itself is go-github's ValidateSignature. Its ValidatePayload is
+// not used: it falls back to the SHA-1 header when the SHA-256 one is
+// missing, checks nothing at all with an empty secret and no header, and
+// reads the body with no limit. So the header is required and checked for
+// shape here first, and the body has been read under the limit.
 func verifySignature(h http.Header, body []byte, secrets []string) string {
 	values := h.Values(headerSignature256)
 	switch {
@@ -32,11 +34,9 @@ func verifySignature(h http.Header, body []byte, secrets []string) string {
 		return "X-Hub-Signature-256 given more than once"
 	}
 	v := values[0]
-	if len(v) != len(signaturePrefix)+2*sha256.Size || v[:len(signaturePrefix)] != signaturePrefix {
-		return "X-Hub-Signature-256 malformed: want sha256= and 64 hex digits"
-	}
-	var got [sha256.Size]byte
-	if _, err := hex.Decode(got[:], []byte(v[len(signaturePrefix):])); err != nil {
+	if len(v) != len(signaturePrefix)+2*sha256.Size || v[:len(signaturePrefix)] != signaturePrefix || !isHex(v[len(signaturePrefix):]) {
+		// Checked here, so that ValidateSignature sees only a SHA-256 value
+		// (it would take "sha1=" too) and the reason can be precise.
 		return "X-Hub-Signature-256 malformed: want sha256= and 64 hex digits"
 	}
 	// Try every secret, with no early exit, so the time taken does not tell
@@ -48,9 +48,7 @@ func verifySignature(h http.Header, body []byte, secrets []string) string {
 			continue // an empty key is public knowledge
 		}
 		usable++
-		mac := hmac.New(sha256.New, []byte(s))
-		mac.Write(body)
-		if hmac.Equal(mac.Sum(nil), got[:]) {
+		if github.ValidateSignature(v, body, []byte(s)) == nil {
 			match = true
 		}
 	}
@@ -61,4 +59,15 @@ func verifySignature(h http.Header, body []byte, secrets []string) string {
 		return "X-Hub-Signature-256 does not match the body"
 	}
 	return ""
+}
+
+// isHex reports whether s is all hex digits.
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
