@@ -200,7 +200,7 @@ func simulate(args []string, env Env) int {
 	if *files != "" {
 		fileList = strings.Split(*files, ",")
 	}
-	if err := rules.Simulate(context.Background(), engine, *event, *delivery, payload, fileList, env.Stdout); err != nil {
+	if err := rules.Simulate(context.Background(), engine, *event, *delivery, payload, fileList, env.Stdout, env.Stderr); err != nil {
 		fmt.Fprintf(env.Stderr, "switchboard simulate: %v\n", err)
 		return 1
 	}

@@ -192,6 +192,12 @@ func (e *FileListError) Unwrap() error { return e.Err }
 //
 // files may be nil: paths: on a pull request is then unknown and does not match.
 func (e *Engine) Evaluate(ctx context.Context, ev *Event, files FileLister) ([]actions.Job, error) {
+	return e.evaluate(ctx, ev, files, nil)
+}
+
+// evaluate is Evaluate, telling unknownPaths (when set) of every rule that
+// did not match only because the changed files were unknown.
+func (e *Engine) evaluate(ctx context.Context, ev *Event, files FileLister, unknownPaths func(rule string)) ([]actions.Job, error) {
 	var (
 		jobs []actions.Job
 		errs []error
@@ -222,6 +228,9 @@ func (e *Engine) Evaluate(ctx context.Context, ev *Event, files FileLister) ([]a
 			list, complete, known, err := fc.get(ctx, ev)
 			if err != nil {
 				return nil, &FileListError{Err: err}
+			}
+			if !known && unknownPaths != nil {
+				unknownPaths(r.name)
 			}
 			if !known || !r.cond.matchPaths(list, complete) {
 				continue

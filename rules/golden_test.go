@@ -59,7 +59,7 @@ func goldenCases(t *testing.T) []goldenCase {
 
 // TestGoldenSimulate runs Simulate with testdata/config/rules-all.yml over
 // every payload in testdata/webhooks and compares the output, plus one
-// {"error": ...} line per reported error, with testdata/golden/<name>.jsonl.
+// {"note": ...} line per note and one {"error": ...} line per reported error, with testdata/golden/<name>.jsonl.
 // Refresh with: go test ./rules -run Golden -update
 func TestGoldenSimulate(t *testing.T) {
 	cfg, err := config.Load(filepath.Join("..", "testdata", "config", "rules-all.yml"), func(string) (string, bool) { return "", false })
@@ -72,8 +72,14 @@ func TestGoldenSimulate(t *testing.T) {
 	}
 	for _, tc := range goldenCases(t) {
 		t.Run(tc.golden, func(t *testing.T) {
-			var out bytes.Buffer
-			simErr := Simulate(context.Background(), e, tc.event, "golden-"+tc.golden, tc.payload, tc.files, &out)
+			var out, notes bytes.Buffer
+			simErr := Simulate(context.Background(), e, tc.event, "golden-"+tc.golden, tc.payload, tc.files, &out, &notes)
+			for _, line := range strings.Split(strings.TrimSuffix(notes.String(), "\n"), "\n") {
+				if line != "" {
+					b, _ := json.Marshal(map[string]string{"note": line})
+					out.Write(append(b, '\n'))
+				}
+			}
 			if simErr != nil {
 				for _, line := range strings.Split(simErr.Error(), "\n") {
 					b, _ := json.Marshal(map[string]string{"error": line})

@@ -10,8 +10,8 @@ import (
 	"github.com/switchboard-dev/switchboard/actions"
 )
 
-// Simulate runs the rules of e on one payload and writes, one JSON object a
-// line, each action that would run:
+// Simulate runs the rules of e on one payload and writes to w, one JSON
+// object a line, each action that would run:
 //
 //	{"rule":"build-main","action":"jenkins","server":"main","job":"acme/x/main",...}
 //
@@ -19,9 +19,11 @@ import (
 // action, as the queued job would hold them (an http action shows whether it
 // is signed, never the secret). Simulate calls nothing outside: the changed
 // files of a pull request come from files, and nil files leave them unknown,
-// so paths: does not match. The error is NewEvent's, a write error, or the
-// errors Evaluate reports beside its jobs (after the jobs are written).
-func Simulate(ctx context.Context, e *Engine, event, delivery string, payload []byte, files []string, w io.Writer) error {
+// so paths: does not match; each rule that fails only for that is reported
+// to notes (when not nil), one line a rule. The error is NewEvent's, a write
+// error, or the errors Evaluate reports beside its jobs (after the jobs are
+// written).
+func Simulate(ctx context.Context, e *Engine, event, delivery string, payload []byte, files []string, w, notes io.Writer) error {
 	ev, err := NewEvent(event, delivery, payload)
 	if err != nil {
 		return err
@@ -30,7 +32,8 @@ func Simulate(ctx context.Context, e *Engine, event, delivery string, payload []
 	if files != nil {
 		lister = staticFiles(files)
 	}
-	jobs, evalErr := e.Evaluate(ctx, ev, lister)
+	var unknown []string
+	jobs, evalErr := e.evaluate(ctx, ev, lister, func(rule string) { unknown = append(unknown, rule) })
 	for _, j := range jobs {
 		line, err := simulationLine(j)
 		if err != nil {
@@ -40,7 +43,20 @@ func Simulate(ctx context.Context, e *Engine, event, delivery string, payload []
 			return err
 		}
 	}
+	if notes != nil {
+		for _, rule := range unknown {
+			if _, err := fmt.Fprintf(notes, "%s\n", UnknownPathsNote(rule)); err != nil {
+				return err
+			}
+		}
+	}
 	return evalErr
+}
+
+// UnknownPathsNote is what Simulate reports of a rule whose paths: could
+// not be checked.
+func UnknownPathsNote(rule string) string {
+	return fmt.Sprintf("rule %q: paths unknown (the pull request's changed files were not given; pass --files a,b,c): does not match", rule)
 }
 
 // simulationLine is {"rule":..., "action":..., <fields of the kind>}\n.
