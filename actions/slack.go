@@ -109,6 +109,9 @@ func (s *Slack) Run(ctx context.Context, job *Job) (Result, error) {
 		return Result{}, Permanent(err)
 	}
 	blocks, err := parseBlocks(sj.Blocks)
+	if err == nil {
+		err = checkBlocks(blocks)
+	}
 	if err != nil {
 		return Result{}, Permanent(err)
 	}
@@ -210,51 +213,6 @@ func (s *Slack) postWebhook(ctx context.Context, conn *slackConn, text string, b
 		return Result{}, Permanentf("slack: incoming webhook answered %q", truncate(scrub(a, conn.scrub), maxErrorBody))
 	}
 	return Result{Detail: "webhook", Message: fmt.Sprintf("posted to the webhook of %s", conn.name)}, nil
-}
-
-// parseBlocks decodes rendered Block Kit JSON: a list of blocks, or an
-// object with a "blocks" list (what Block Kit Builder exports).
-func parseBlocks(s string) (slack.Blocks, error) {
-	var blocks slack.Blocks
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return blocks, nil
-	}
-	raw, err := blocksArray(s)
-	if err != nil {
-		return blocks, err
-	}
-	if err := json.Unmarshal(raw, &blocks); err != nil {
-		return blocks, fmt.Errorf("slack: blocks are not valid Block Kit JSON: %v", err)
-	}
-	return blocks, nil
-}
-
-// blocksArray returns the JSON list of blocks in s.
-func blocksArray(s string) (json.RawMessage, error) {
-	if strings.HasPrefix(s, "{") {
-		var wrapped struct {
-			Blocks json.RawMessage `json:"blocks"`
-		}
-		if err := json.Unmarshal([]byte(s), &wrapped); err != nil || len(wrapped.Blocks) == 0 {
-			return nil, errors.New("slack: blocks must be a JSON list of blocks or an object with a \"blocks\" list")
-		}
-		s = string(wrapped.Blocks)
-	}
-	var list []json.RawMessage
-	if err := json.Unmarshal([]byte(s), &list); err != nil {
-		return nil, fmt.Errorf("slack: blocks are not a JSON list: %v", err)
-	}
-	return json.RawMessage(s), nil
-}
-
-// capSections cuts every section block's text to MaxSectionText.
-func capSections(blocks slack.Blocks) {
-	for _, b := range blocks.BlockSet {
-		if sec, ok := b.(*slack.SectionBlock); ok && sec.Text != nil {
-			sec.Text.Text = capText(sec.Text.Text, MaxSectionText)
-		}
-	}
 }
 
 // capText cuts text to max characters, marking the cut with an ellipsis and

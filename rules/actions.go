@@ -246,6 +246,11 @@ func (a *action) render(ev *Event, target actions.Target) (actions.Job, error) {
 			if firstErr == nil && !json.Valid([]byte(s.Blocks)) {
 				fail("slack.blocks", "not valid JSON after rendering (write each {{ }} inside a JSON string)")
 			}
+			if firstErr == nil {
+				if err := actions.ValidateBlocks(s.Blocks); err != nil {
+					fail("slack.blocks", "%s", strings.TrimPrefix(err.Error(), "slack: "))
+				}
+			}
 		}
 		job.Slack = s
 	case "comment":

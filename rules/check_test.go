@@ -148,6 +148,24 @@ func TestValidateCatches(t *testing.T) {
     do:
       - slack: {channel: "#ci", text: x, blocks: '[{"text": {{ .Sender }}}]'}
 `, []string{"rules[0].do[0].slack.blocks: rule blocks: action 0 (slack): not valid JSON after rendering"}},
+		"blocks that are not Block Kit": {`
+  - name: blocks
+    on: [push]
+    do:
+      - slack: {channel: "#ci", text: x, blocks: '{"foo": 1}'}
+`, []string{`rules[0].do[0].slack.blocks: rule blocks: action 0 (slack): blocks must be a JSON list of blocks or an object with a "blocks" list`}},
+		"a section whose text is not a text object": {`
+  - name: blocks
+    on: [push]
+    do:
+      - slack: {channel: "#ci", text: x, blocks: '[{"type": "section", "text": {"type": "markdown", "text": "{{ .Sender }}"}}]'}
+`, []string{`rules[0].do[0].slack.blocks: rule blocks: action 0 (slack): block 1 (section): text: type "markdown": want "plain_text" or "mrkdwn"`}},
+		"a block type Slack does not have": {`
+  - name: blocks
+    on: [push]
+    do:
+      - slack: {channel: "#ci", text: x, blocks: '[{"type": "sektion", "text": {"type": "mrkdwn", "text": "hi"}}]'}
+`, []string{`rules[0].do[0].slack.blocks: rule blocks: action 0 (slack): block 1 (sektion): not a Block Kit block type`}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
