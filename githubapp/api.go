@@ -22,15 +22,16 @@ const filesPerPage = 100
 // PullRequestFiles lists the files a pull request changes, as installation
 // sees them: each file's name, and for a rename also its previous name (a
 // rule on the old path should still match). It pages through GitHub's
-// listing 100 at a time up to MaxPullRequestFiles and logs a warning when
-// the cap is reached. It implements the rules package's FileLister.
-func (c *Creator) PullRequestFiles(ctx context.Context, installation int64, owner, repo string, number int) ([]string, error) {
+// listing 100 at a time up to MaxPullRequestFiles; when the cap is reached
+// it logs a warning and complete is false (the renames' previous names do
+// not count against the cap). It implements the rules package's FileLister.
+func (c *Creator) PullRequestFiles(ctx context.Context, installation int64, owner, repo string, number int) (_ []string, complete bool, _ error) {
 	if err := checkRepo(owner, repo); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	gc, err := c.Installation(installation)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var names []string
 	listed := 0
@@ -38,7 +39,7 @@ func (c *Creator) PullRequestFiles(ctx context.Context, installation int64, owne
 	for {
 		files, resp, err := gc.PullRequests.ListFiles(ctx, owner, repo, number, opts)
 		if err != nil {
-			return nil, fmt.Errorf("githubapp: list files of %s/%s#%d: %w", owner, repo, number, err)
+			return nil, false, fmt.Errorf("githubapp: list files of %s/%s#%d: %w", owner, repo, number, err)
 		}
 		for _, f := range files {
 			names = append(names, f.GetFilename())
@@ -56,7 +57,7 @@ func (c *Creator) PullRequestFiles(ctx context.Context, installation int64, owne
 		c.log.WithField(logfield.Repo, owner+"/"+repo).WithField("pull_request", number).
 			Warn("pull request changes more files than GitHub lists (3,000); paths conditions see only those")
 	}
-	return names, nil
+	return names, listed < MaxPullRequestFiles, nil
 }
 
 // checkRepo refuses owner and repository names GitHub would never send: they

@@ -27,9 +27,12 @@ func TestPullRequestFilesPagesThroughAll(t *testing.T) {
 	want = slices.Insert(want, 4, "docs/old.md")
 	e.gh.SetPullRequestFiles("acme", "widgets", 7, files)
 
-	got, err := e.c.PullRequestFiles(context.Background(), 31, "acme", "widgets", 7)
+	got, complete, err := e.c.PullRequestFiles(context.Background(), 31, "acme", "widgets", 7)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !complete {
+		t.Error("a list under GitHub's cap reported incomplete")
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("files: got %d names %v..., want %d names %v...", len(got), got[:min(6, len(got))], len(want), want[:6])
@@ -49,6 +52,24 @@ func TestPullRequestFilesPagesThroughAll(t *testing.T) {
 	}
 }
 
+// Renames list their previous names too, but only the files GitHub lists
+// count against its cap: 2,000 renames are 4,000 names and complete.
+func TestPullRequestFilesRenamesDoNotCountTwice(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	files := make([]fakegithub.File, 2000)
+	for i := range files {
+		files[i] = fakegithub.File{Filename: "new/f" + strconv.Itoa(i), Status: "renamed", PreviousFilename: "old/f" + strconv.Itoa(i)}
+	}
+	e.gh.SetPullRequestFiles("acme", "widgets", 9, files)
+	got, complete, err := e.c.PullRequestFiles(context.Background(), 31, "acme", "widgets", 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4000 || !complete {
+		t.Fatalf("got %d names, complete %v; want 4000, complete", len(got), complete)
+	}
+}
+
 func TestPullRequestFilesStopsAtGitHubsCap(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	files := make([]fakegithub.File, githubapp.MaxPullRequestFiles+50)
@@ -56,9 +77,12 @@ func TestPullRequestFilesStopsAtGitHubsCap(t *testing.T) {
 		files[i] = fakegithub.File{Filename: "f" + strconv.Itoa(i)}
 	}
 	e.gh.SetPullRequestFiles("acme", "widgets", 8, files)
-	got, err := e.c.PullRequestFiles(context.Background(), 31, "acme", "widgets", 8)
+	got, complete, err := e.c.PullRequestFiles(context.Background(), 31, "acme", "widgets", 8)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if complete {
+		t.Error("a list cut at GitHub's cap reported complete")
 	}
 	if len(got) != githubapp.MaxPullRequestFiles || got[len(got)-1] != "f2999" {
 		t.Fatalf("got %d files ending %q, want 3000 ending f2999", len(got), got[len(got)-1])
@@ -74,7 +98,7 @@ func TestPullRequestFilesStopsAtGitHubsCap(t *testing.T) {
 func TestPullRequestFilesRefusesOddNames(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	for _, bad := range [][2]string{{"..", "x"}, {"acme", "a/b"}, {"acme", ""}, {"ac me", "x"}} {
-		if _, err := e.c.PullRequestFiles(context.Background(), 1, bad[0], bad[1], 1); err == nil {
+		if _, _, err := e.c.PullRequestFiles(context.Background(), 1, bad[0], bad[1], 1); err == nil {
 			t.Errorf("PullRequestFiles(%q, %q) succeeded", bad[0], bad[1])
 		}
 	}

@@ -31,7 +31,7 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 		files[i] = fakegithub.File{Filename: "a"}
 	}
 	e.gh.SetPullRequestFiles("acme", "widgets", 2, files)
-	if _, err := e.c.PullRequestFiles(ctx, 5, "acme", "widgets", 2); err != nil {
+	if _, _, err := e.c.PullRequestFiles(ctx, 5, "acme", "widgets", 2); err != nil {
 		t.Fatal(err)
 	}
 	gc, err := e.c.Installation(5)

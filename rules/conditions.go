@@ -9,12 +9,11 @@ import (
 	"github.com/switchboard-dev/switchboard/config"
 )
 
-// GitHub's limits on changed-file lists; a list this long may be incomplete,
-// and paths: then fails open (see the package documentation).
-const (
-	maxPullRequestFiles = 3000
-	maxPushCommits      = 2048
-)
+// maxPushCommits is GitHub's limit on a push payload's commits; a push with
+// this many may list only some of its files, and paths: then fails open (see
+// the package documentation). A pull request's FileLister says itself when
+// its list stopped at GitHub's cap of 3,000 files.
+const maxPushCommits = 2048
 
 // conditions is a rule's if:, compiled.
 type conditions struct {

@@ -31,14 +31,15 @@ func matchOne(t *testing.T, on []string, cond config.Conditions, ev *Event, file
 
 // listFiles is a FileLister with a fixed answer that counts its calls.
 type listFiles struct {
-	files []string
-	err   error
-	calls int
+	files  []string
+	capped bool // GitHub's 3,000-file cap was reached
+	err    error
+	calls  int
 }
 
-func (l *listFiles) PullRequestFiles(ctx context.Context, installation int64, owner, repo string, number int) ([]string, error) {
+func (l *listFiles) PullRequestFiles(ctx context.Context, installation int64, owner, repo string, number int) ([]string, bool, error) {
 	l.calls++
-	return l.files, l.err
+	return l.files, l.err == nil && !l.capped, l.err
 }
 
 func pushEvent(ref string, files ...string) *Event {
@@ -148,7 +149,7 @@ func TestConditions(t *testing.T) {
 		"paths: PR files from the lister":    {pr, config.Conditions{Paths: []string{"src/**"}}, prEvent("opened", "main", "f", false, "a"), &listFiles{files: []string{"README.md", "src/x/y.go"}}, true},
 		"paths: PR files do not match":       {pr, config.Conditions{Paths: []string{"src/**"}}, prEvent("opened", "main", "f", false, "a"), &listFiles{files: []string{"README.md"}}, false},
 		"paths: PR without a lister":         {pr, config.Conditions{Paths: []string{"**"}}, prEvent("opened", "main", "f", false, "a"), nil, false},
-		"paths: PR list at GitHub's cap":     {pr, config.Conditions{Paths: []string{"src/**"}}, prEvent("opened", "main", "f", false, "a"), &listFiles{files: make([]string, maxPullRequestFiles)}, true},
+		"paths: PR list at GitHub's cap":     {pr, config.Conditions{Paths: []string{"src/**"}}, prEvent("opened", "main", "f", false, "a"), &listFiles{files: make([]string, 3000), capped: true}, true},
 		"paths: push at GitHub's commit cap": {push, config.Conditions{Paths: []string{"src/**"}}, manyCommits(maxPushCommits), nil, true},
 		"paths: push just under the cap":     {push, config.Conditions{Paths: []string{"src/**"}}, manyCommits(maxPushCommits - 1), nil, false},
 		"paths: an issue has none":           {any, config.Conditions{Paths: []string{"**"}}, issueEvent("bob"), &listFiles{files: []string{"a"}}, false},

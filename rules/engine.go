@@ -13,10 +13,10 @@ import (
 // FileLister lists the files a pull request changes. The GitHub client
 // implements it (paged, and cached per delivery); rules calls it at most once
 // per Evaluate, and only when a rule that has passed all its other
-// conditions has paths:. GitHub lists at most 3,000 files; a list that long is
-// taken as possibly incomplete (paths: then matches).
+// conditions has paths:. GitHub lists at most 3,000 files: complete is false
+// when the list stopped there, and paths: then matches.
 type FileLister interface {
-	PullRequestFiles(ctx context.Context, installation int64, owner, repo string, number int) ([]string, error)
+	PullRequestFiles(ctx context.Context, installation int64, owner, repo string, number int) (files []string, complete bool, err error)
 }
 
 // Engine is a compiled rule set. It is immutable, and safe for concurrent
@@ -291,8 +291,7 @@ func (c *fileCache) get(ctx context.Context, ev *Event) (files []string, complet
 			c.files, c.complete = pushFiles(ev)
 			c.known = true
 		case ev.Event == "pull_request" && ev.PullRequest != nil && c.lister != nil:
-			c.files, c.err = c.lister.PullRequestFiles(ctx, ev.Installation, ev.Repository.Owner, ev.Repository.Name, ev.PullRequest.Number)
-			c.complete = len(c.files) < maxPullRequestFiles
+			c.files, c.complete, c.err = c.lister.PullRequestFiles(ctx, ev.Installation, ev.Repository.Owner, ev.Repository.Name, ev.PullRequest.Number)
 			c.known = c.err == nil
 		}
 	}

@@ -117,6 +117,6 @@ func marshal(v any) ([]byte, error) {
 // staticFiles is a FileLister that answers with a fixed list.
 type staticFiles []string
 
-func (f staticFiles) PullRequestFiles(context.Context, int64, string, string, int) ([]string, error) {
-	return f, nil
+func (f staticFiles) PullRequestFiles(context.Context, int64, string, string, int) ([]string, bool, error) {
+	return f, true, nil
 }
