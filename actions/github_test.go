@@ -216,6 +216,22 @@ func TestLabelRunner(t *testing.T) {
 	}
 }
 
+// A label named "." or ".." cannot be one path segment: refused before any
+// request, so nothing is half done.
+func TestLabelDotNamesRefused(t *testing.T) {
+	for _, name := range []string{".", ".."} {
+		e := newGHEnv(t, nil, Deps{})
+		_, err := run(t, e.set, context.Background(), labelJob([]string{"ci-queued"}, []string{"bug", name}))
+		wantOutcome(t, err, PermanentFailure)
+		if !strings.Contains(err.Error(), "cannot be removed by name") {
+			t.Errorf("%q: error %q", name, err)
+		}
+		if n := len(e.fake.Requests()); n != 0 {
+			t.Errorf("%q: %d requests to GitHub, want none", name, n)
+		}
+	}
+}
+
 // Only GitHub's "Label does not exist" counts as already removed; any other
 // 404 (no such issue, a repository the App cannot see) is a failure.
 func TestLabelRemoveOtherNotFoundFails(t *testing.T) {

@@ -31,6 +31,12 @@ func (l *Label) Run(ctx context.Context, job *Job) (Result, error) {
 	if len(lj.Add) == 0 && len(lj.Remove) == 0 {
 		return Result{Message: "no labels to add or remove"}, nil
 	}
+	// Refused before anything is done, so the action is all or nothing.
+	for _, name := range lj.Remove {
+		if err := CheckLabelName(name); err != nil {
+			return Result{}, Permanent(err)
+		}
+	}
 	gc, err := l.gh.client(t, true)
 	if err != nil {
 		return Result{}, err
@@ -60,6 +66,16 @@ func (l *Label) Run(ctx context.Context, job *Job) (Result, error) {
 		msg += fmt.Sprintf(" (not there: [%s])", strings.Join(absent, ", "))
 	}
 	return Result{Message: msg}, nil
+}
+
+// CheckLabelName refuses a label name that cannot be one path segment of
+// DELETE .../labels/{name}: "." and ".." would be resolved away, turning
+// the request into one on the issue's whole label list, or the issue.
+func CheckLabelName(name string) error {
+	if name == "." || name == ".." {
+		return fmt.Errorf("label %q cannot be removed by name", name)
+	}
+	return nil
 }
 
 // labelNotThere reports whether err is GitHub's answer to removing a label

@@ -177,6 +177,11 @@ func simulate(args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "switchboard simulate: --event and --payload are required")
 		return 2
 	}
+	if known, _ := config.KnownEvent(*event); !known {
+		// A misspelt name would match no rule and print nothing.
+		fmt.Fprintf(env.Stderr, "switchboard simulate: --event %q is not an event rules can listen to; one of: %s\n", *event, strings.Join(config.Events(), ", "))
+		return 2
+	}
 	var payload []byte
 	var err error
 	if *payloadPath == "-" {

@@ -96,6 +96,8 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"simulate without event", []string{"simulate", "--payload", "x.json"}, 2, "--event and --payload are required"},
 		{"unknown flag", []string{"validate", "--nope"}, 2, "flag provided but not defined: -nope"},
+		{"misspelt event", []string{"simulate", "--event", "pul_request", "--payload", "x.json"}, 2,
+			`switchboard simulate: --event "pul_request" is not an event rules can listen to; one of: `},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

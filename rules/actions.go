@@ -269,7 +269,11 @@ func (a *action) render(ev *Event, target actions.Target) (actions.Job, error) {
 			}
 		}
 		for _, t := range a.remove {
-			if s := strings.TrimSpace(get(t.name, t.t)); s != "" {
+			s := strings.TrimSpace(get(t.name, t.t))
+			if err := actions.CheckLabelName(s); s != "" && err != nil {
+				fail(t.name, "%v", err)
+			}
+			if s != "" {
 				l.Remove = append(l.Remove, s)
 			}
 		}

@@ -160,6 +160,12 @@ func TestValidateCatches(t *testing.T) {
     do:
       - slack: {channel: "#ci", text: x, blocks: '[{"type": "section", "text": {"type": "markdown", "text": "{{ .Sender }}"}}]'}
 `, []string{`rules[0].do[0].slack.blocks: rule blocks: action 0 (slack): block 1 (section): text: type "markdown": want "plain_text" or "mrkdwn"`}},
+		"a label removal that is a path": {`
+  - name: unlabel
+    on: [issues.unlabeled]
+    do:
+      - label: {remove: ["{{ if .Issue }}..{{ end }}"]}
+`, []string{`rules[0].do[0].label.remove[0]: rule unlabel: action 0 (label): label ".." cannot be removed by name`}},
 		"a block type Slack does not have": {`
   - name: blocks
     on: [push]
