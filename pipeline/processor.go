@@ -104,14 +104,27 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[store.ProcessDelive
 		logfield.Duration: p.now().Sub(start).Seconds(),
 	}
 	if evalErr != nil {
-		// Some actions failed to render; the rest are queued. The config is
-		// at fault, not the delivery, so a retry would fail the same way.
-		fields[logfield.Status] = "render_errors"
-		log.WithFields(fields).WithError(evalErr).Error("delivery processed with render errors")
-		p.metrics.delivery(d.Event, "render_errors")
+		// Some actions failed to render, or some rule's expr failed on this
+		// payload; the rest are queued. A retry would fail the same way.
+		status = ruleErrorStatus(evalErr)
+		fields[logfield.Status] = status
+		log.WithFields(fields).WithError(evalErr).Error("delivery processed with rule errors")
+		p.metrics.delivery(d.Event, status)
 		return nil
 	}
 	log.WithFields(fields).Info("delivery processed")
 	p.metrics.delivery(d.Event, status)
 	return nil
+}
+
+// ruleErrorStatus names what Evaluate reported beside its jobs:
+// "render_errors" when an action failed to render (the config is at
+// fault), else "condition_errors" (an expr failed on this payload, such as
+// a field it lacks).
+func ruleErrorStatus(err error) string {
+	var re *rules.RenderError
+	if errors.As(err, &re) {
+		return "render_errors"
+	}
+	return "condition_errors"
 }
