@@ -102,6 +102,9 @@ func startBinary(t *testing.T, bin, cfgPath string, env []string, args ...string
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Registered at once, so that a process that fails to start is not
+	// left running.
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	p := &process{cmd: cmd, done: make(chan error, 1), logs: &syncLog{}}
 	addr := make(chan string, 1)
 	lines := make(chan string, 1024)
@@ -139,8 +142,5 @@ func startBinary(t *testing.T, bin, cfgPath string, env []string, args ...string
 	case <-time.After(60 * time.Second):
 		t.Fatal("switchboard did not start within 60s")
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-	})
 	return p
 }
