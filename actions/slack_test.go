@@ -158,6 +158,9 @@ func TestSlackRefusesBadMessagesWithoutARequest(t *testing.T) {
 		"blocks not JSON":         {"#ci", "hi", `[{"type":`},
 		"blocks not a list":       {"#ci", "hi", `"section"`},
 		"object without blocks":   {"#ci", "hi", `{"type":"section"}`},
+		"unknown block type":      {"#ci", "hi", `[{"type":"sektion","text":{"type":"mrkdwn","text":"hi"}}]`},
+		"section without text":    {"#ci", "hi", `[{"type":"section"}]`},
+		"header too long":         {"#ci", "hi", `[{"type":"header","text":{"type":"plain_text","text":"` + strings.Repeat("h", 151) + `"}}]`},
 		"neither text nor blocks": {"#ci", "  ", ""},
 		"no channel":              {"", "hi", ""},
 	}

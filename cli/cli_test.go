@@ -85,6 +85,49 @@ func TestSimulateReadsStdin(t *testing.T) {
 	}
 }
 
+// A payload file that cannot be read ends simulate before the config is
+// read: exit 1, the read error on stderr, nothing on stdout.
+func TestSimulateMissingPayloadFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	code, stdout, stderr := run(t, nil, "", "simulate", "-c", filepath.Join("..", "examples", "switchboard.yml"),
+		"--event", "push", "--payload", missing)
+	want := "switchboard simulate: read payload: open " + missing + ": no such file or directory\n"
+	if code != 1 || stderr != want || stdout != "" {
+		t.Errorf("exit %d stdout %q stderr %q, want exit 1, no stdout, stderr %q", code, stdout, stderr, want)
+	}
+}
+
+// An action that does not render and an expr that fails on the payload:
+// the jobs that did render on stdout, then the errors on stderr, exit 1.
+func TestSimulateReportsRuleErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchboard.yml")
+	cfg := `github: {webhook_secret: s}
+rules:
+  - name: notify
+    on: [push]
+    do:
+      - log: {message: "push {{ .Delivery }}"}
+      - log: {message: "{{ .Payload.nope }}"}
+  - name: big
+    on: [push]
+    if: {expr: 'payload.head_commit.message startsWith "Big"'}
+    do:
+      - log: {message: big}
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A branch deletion: "head_commit" is null.
+	code, stdout, stderr := run(t, nil, "", "simulate", "-c", path, "--event", "push",
+		"--payload", filepath.Join("..", "testdata", "webhooks", "push.branch-delete.json"))
+	wantOut := `{"rule":"notify","action":"log","message":"push simulated"}` + "\n"
+	wantErr := `switchboard simulate: rule notify: action 1 (log): log.message: 1:11: .Payload.nope: map has no entry for key "nope"` + "\n" +
+		`rule big: expr: cannot fetch message from <nil> (1:21)` + "\n"
+	if code != 1 || stdout != wantOut || stderr != wantErr {
+		t.Errorf("exit %d\nstdout %q\nstderr %q\nwant exit 1\nstdout %q\nstderr %q", code, stdout, stderr, wantOut, wantErr)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	cases := []struct {
 		name string

@@ -276,6 +276,14 @@ func TestLoadErrors(t *testing.T) {
 			file: "anchors.yml",
 			want: []string{`23:11: rules[1].do[1].jenkins.colour: unknown key "colour"; expected one of: server, job, parameters, report, context`},
 		},
+		"a tab as indentation": {
+			file: "tab_indent.yml",
+			want: []string{`2:1: invalid YAML: found character that cannot start any token`},
+		},
+		"merge key given twice in one mapping": {
+			file: "duplicate_merge_key.yml",
+			want: []string{`6:1: mapping key "<<" already defined at line 5`},
+		},
 		"aliases multiplying the document": {
 			file: "alias_bomb.yml",
 			want: []string{`8:360: rules[29].do[23].jenkins.parameters.p40: aliases expand the document to more than 113000 values`},
@@ -306,6 +314,37 @@ func TestLoadErrors(t *testing.T) {
 				if e.Pos.File != path {
 					t.Errorf("problem %q placed in file %q, want %q", e.Msg, e.Pos.File, path)
 				}
+			}
+		})
+	}
+}
+
+// TestParseRefusesBadBytes gives Parse bytes a fixture file would hide: a
+// NUL, invalid UTF-8, and nesting past yaml.v3's depth limit. Each is one
+// problem, exactly as shown.
+func TestParseRefusesBadBytes(t *testing.T) {
+	const head = "github:\n  webhook_secret: s\n"
+	tests := map[string]struct {
+		data string
+		want string
+	}{
+		"NUL":                 {data: head + "rules: []\x00\n", want: `bad.yml:1:1: invalid YAML: control characters are not allowed`},
+		"control byte 0x01":   {data: head + "server: {addr: \"\x01\"}\n", want: `bad.yml:1:1: invalid YAML: control characters are not allowed`},
+		"invalid UTF-8":       {data: head + "rules: [\xff\xfe]\n", want: `bad.yml:1:1: invalid YAML: invalid leading UTF-8 octet`},
+		"nesting 20,000 deep": {data: head + "x: " + strings.Repeat("[", 20000) + "\n", want: `bad.yml:3:1: invalid YAML: exceeded max depth of 10000`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Parse("bad.yml", []byte(tc.data), nil)
+			if cfg != nil || err == nil {
+				t.Fatalf("Parse = %v, %v; want only an error", cfg, err)
+			}
+			var es Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("error is %T, want config.Errors: %v", err, err)
+			}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("problems:\n%s\nwant:\n%s", got, tc.want)
 			}
 		})
 	}

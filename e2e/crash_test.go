@@ -114,3 +114,63 @@ func TestKilledMidRetryBuildsEachDeliveryOnce(t *testing.T) {
 		t.Errorf("builds for %d deliveries, want %d: %v", len(per), n, per)
 	}
 }
+
+// The worst case: Jenkins queues the build but its answer never comes back,
+// and the process is killed while it waits (the action is running). After
+// the restart the job is rescued, the rerun checks Jenkins for a build
+// carrying its delivery ID, finds it, and queues no second one.
+func TestKilledMidTriggerBuildsOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	jenkins := fakejenkins.New(fakejenkins.Options{
+		User: "switchboard", Token: "jenkins-api-token",
+		Jobs: map[string]fakejenkins.Job{"acme/Hello-World/main": {Parameters: []string{"GIT_SHA", "SWITCHBOARD_DELIVERY"}}},
+	})
+	defer jenkins.Close()
+	jenkins.SetHangTriggers(true)
+
+	cfgPath := filepath.Join(dir, "switchboard.yml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(crashConfig, filepath.Join(dir, "switchboard.db"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"GITHUB_WEBHOOK_SECRET=" + secret, "JENKINS_URL=" + jenkins.URL(), "JENKINS_TOKEN=jenkins-api-token"}
+	first := startBinary(t, bin, cfgPath, env)
+	const n = 5
+	body := pushTo(t, "main")
+	for i := range n {
+		a := send(t, first.url+"/webhook", delivery{event: "push", id: fmt.Sprintf("hang-%d", i), body: body})
+		if a.status != http.StatusAccepted {
+			t.Fatalf("delivery %d: %d %s", i, a.status, a.body)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := jenkins.Wait(ctx, func() bool { return len(jenkins.Triggers()) >= n }); err != nil {
+		t.Fatalf("waiting for the held triggers: %v (%d)\n%s", err, len(jenkins.Triggers()), first.logs)
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-first.done
+	jenkins.SetHangTriggers(false)
+
+	second := startBinary(t, bin, cfgPath, env)
+	eventually(t, 60*time.Second, "every rescued action to succeed", func() bool {
+		return metric(t, second.url, "switchboard_action_attempts_total", map[string]string{"kind": "jenkins", "outcome": "succeeded"}) == n
+	})
+	per := map[string]int{}
+	for _, b := range jenkins.Triggers() {
+		per[b.Parameters["SWITCHBOARD_DELIVERY"]]++
+	}
+	for i := range n {
+		if id := fmt.Sprintf("hang-%d", i); per[id] != 1 {
+			t.Errorf("delivery %s triggered %d times, want 1", id, per[id])
+		}
+	}
+	if len(per) != n {
+		t.Errorf("triggers for %d deliveries, want %d: %v", len(per), n, per)
+	}
+}

@@ -32,6 +32,12 @@ func TestIntakeTable(t *testing.T) {
 	exact := paddedJSON(limit)
 	over := paddedJSON(limit + 1)
 	form := formBody(pushBody)
+	const formLimit = 4096
+	formPayload := `{"pad":"` + strings.Repeat("<", 3001) + `"}`
+	formOver := formBody(formPayload)
+	if len(formPayload) != 3011 || len(formOver) != 9035 {
+		t.Fatalf("form fixture: payload %d bytes, form %d bytes; want 3011 and 9035", len(formPayload), len(formOver))
+	}
 
 	tests := []struct {
 		name   string
@@ -95,6 +101,91 @@ func TestIntakeTable(t *testing.T) {
 				return h
 			}(),
 			status: 202, body: `{"delivery":"d-charset","status":"queued"}`, stored: pushBody,
+		},
+		{
+			name: "json content type in upper case",
+			hook: func() hook {
+				h := signedHook("push", "d-upper-ctype", pushBody)
+				h.contentType = "APPLICATION/JSON"
+				return h
+			}(),
+			status: 202, body: `{"delivery":"d-upper-ctype","status":"queued"}`, stored: pushBody,
+		},
+		{
+			name: "json with a broken parameter",
+			hook: func() hook {
+				h := signedHook("push", "d-broken-param", pushBody)
+				h.contentType = "application/json; charset"
+				return h
+			}(),
+			status: 202, body: `{"delivery":"d-broken-param","status":"queued"}`, stored: pushBody,
+		},
+		{
+			name:   "json with surrounding white space stored byte for byte",
+			hook:   signedHook("push", "d-space", " \t\r\n"+pushBody+"\n\n "),
+			status: 202, body: `{"delivery":"d-space","status":"queued"}`, stored: " \t\r\n" + pushBody + "\n\n ",
+		},
+		{
+			name:   "json with duplicate keys stored byte for byte",
+			hook:   signedHook("push", "d-dupkeys", `{"ref":"refs/heads/main","ref":"refs/heads/other","ref":1}`),
+			status: 202, body: `{"delivery":"d-dupkeys","status":"queued"}`,
+			stored: `{"ref":"refs/heads/main","ref":"refs/heads/other","ref":1}`,
+		},
+		{
+			name:   "json with invalid UTF-8 in a string stored byte for byte",
+			hook:   signedHook("push", "d-badutf8", "{\"ref\":\"refs/heads/\xff\xfe\xc3\"}"),
+			status: 202, body: `{"delivery":"d-badutf8","status":"queued"}`,
+			stored: "{\"ref\":\"refs/heads/\xff\xfe\xc3\"}",
+		},
+		{
+			name: "event header sent twice: the first is used",
+			hook: func() hook {
+				h := signedHook("push", "d-event-twice", pushBody)
+				h.extra = http.Header{"X-GitHub-Event": {"ping"}}
+				return h
+			}(),
+			// "ping" would have been answered pong; the stored event is checked below.
+			status: 202, body: `{"delivery":"d-event-twice","status":"queued"}`, stored: pushBody,
+		},
+		{
+			name: "delivery header sent twice: the first is used",
+			hook: func() hook {
+				h := signedHook("push", "d-first", pushBody)
+				h.extra = http.Header{"X-GitHub-Delivery": {"d-second"}}
+				return h
+			}(),
+			// Stored under d-first only: the store gains one delivery.
+			status: 202, body: `{"delivery":"d-first","status":"queued"}`, stored: pushBody,
+		},
+		{
+			name: "form payload given twice: the first is used",
+			hook: func() hook {
+				h := signedHook("push", "d-form-twice", "")
+				h.contentType, h.body = "application/x-www-form-urlencoded", []byte("payload={}&payload=nope")
+				return resign(h)
+			}(),
+			status: 202, body: `{"delivery":"d-form-twice","status":"queued"}`, stored: `{}`,
+		},
+		{
+			name: "form payload given twice: the first is used, even when it is not JSON",
+			hook: func() hook {
+				h := signedHook("push", "d-form-twice-bad", "")
+				h.contentType, h.body = "application/x-www-form-urlencoded", []byte("payload=nope&payload={}")
+				return resign(h)
+			}(),
+			status: 400, body: `{"error":"form field payload is not valid JSON"}`,
+		},
+		{
+			// The limit applies to the body as sent: each "<" is 3 bytes
+			// encoded, so a 3,011-byte payload is a 9,035-byte form.
+			name: "form body over the limit though its payload is under it",
+			opts: func(o *Options) { o.MaxPayloadBytes = formLimit },
+			hook: func() hook {
+				h := signedHook("push", "d-form-over", "")
+				h.contentType, h.body = "application/x-www-form-urlencoded", []byte(formOver)
+				return resign(h)
+			}(),
+			status: 413, body: `{"error":"payload too large"}`,
 		},
 		{
 			name:   "body of exactly the limit accepted",
@@ -209,6 +300,24 @@ func TestIntakeTable(t *testing.T) {
 			hook: func() hook {
 				h := signedHook("push", "d-short", pushBody)
 				h.sig256 = h.sig256[:len(h.sig256)-2]
+				return h
+			}(),
+			status: 401, body: `{"error":"signature missing, malformed or wrong (X-Hub-Signature-256 required)"}`,
+		},
+		{
+			name: "signature in upper-case hex accepted",
+			hook: func() hook {
+				h := signedHook("push", "d-upper-hex", pushBody)
+				h.sig256 = "sha256=" + strings.ToUpper(strings.TrimPrefix(h.sig256, "sha256="))
+				return h
+			}(),
+			status: 202, body: `{"delivery":"d-upper-hex","status":"queued"}`, stored: pushBody,
+		},
+		{
+			name: "signature with an upper-case prefix",
+			hook: func() hook {
+				h := signedHook("push", "d-upper-prefix", pushBody)
+				h.sig256 = "SHA256=" + strings.TrimPrefix(h.sig256, "sha256=")
 				return h
 			}(),
 			status: 401, body: `{"error":"signature missing, malformed or wrong (X-Hub-Signature-256 required)"}`,

@@ -53,6 +53,7 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[store.ProcessDelive
 	if errors.Is(err, store.ErrNotFound) {
 		// Retention removed it, or it was never committed: nothing to do, ever.
 		log.WithField(logfield.Status, "missing").Warn("delivery not in store; skipped")
+		p.metrics.delivery(job.Args.Event, "missing")
 		return river.JobCancel(err)
 	}
 	if err != nil {

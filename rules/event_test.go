@@ -117,7 +117,7 @@ func TestNewEventFromExamples(t *testing.T) {
 }
 
 func TestNewEventPayloadNumbers(t *testing.T) {
-	ev, err := NewEvent("pull_request", "d", []byte(`{"action":"opened","number":2,"pull_request":{"number":2,"id":191568743,"additions":1,"ratio":0.5,"huge":1e300,"big":123456789012345678901234567890}}`))
+	ev, err := NewEvent("pull_request", "d", []byte(`{"action":"opened","number":2,"pull_request":{"number":2,"id":191568743,"additions":1,"ratio":0.5,"huge":1e300,"big":123456789012345678901234567890,"beyond":1e400}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,6 +131,7 @@ func TestNewEventPayloadNumbers(t *testing.T) {
 		"fraction is float64":               {"ratio", 0.5},
 		"whole float beyond int64 is float": {"huge", 1e300},
 		"integer beyond int64 is float":     {"big", 1.2345678901234568e+29},
+		"beyond float64 is its digits":      {"beyond", "1e400"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -58,7 +58,10 @@ type result struct {
 	Latency     latencies        `json:"latency"` // of every answered request
 	Status      map[string]int64 `json:"status"`
 	Errors      int64            `json:"errors"` // no answer: transport errors, timeouts
-	ErrorSample []string         `json:"error_samples,omitempty"`
+	// CutShort counts requests the end of the run cancelled before their
+	// answer: the target may or may not have stored them.
+	CutShort    int64    `json:"cut_short"`
+	ErrorSample []string `json:"error_samples,omitempty"`
 }
 
 // sender holds one concurrent sender's tallies, merged at the end.
@@ -66,6 +69,7 @@ type sender struct {
 	lat    []time.Duration
 	status map[int]int64
 	errs   int64
+	cut    int64
 }
 
 // runLoad drives cfg.URL with cfg.Concurrency senders until cfg.Duration has
@@ -133,6 +137,7 @@ func runLoad(ctx context.Context, cfg loadConfig) (result, error) {
 				switch {
 				case err != nil && ctx.Err() != nil:
 					// Cut short by the end of the run: not the target's fault.
+					s.cut++
 					return
 				case err != nil:
 					s.errs++
@@ -155,6 +160,7 @@ func runLoad(ctx context.Context, cfg loadConfig) (result, error) {
 	for _, s := range senders {
 		all = append(all, s.lat...)
 		res.Errors += s.errs
+		res.CutShort += s.cut
 		for code, n := range s.status {
 			res.Status[strconv.Itoa(code)] += n
 			res.Requests += n

@@ -317,6 +317,9 @@ func printReport(w io.Writer, rep report, o options) {
 		fmt.Fprintf(w, "  latency ms    p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)
 		fmt.Fprintf(w, "  status        %s\n", statusLine(r.Status))
 		fmt.Fprintf(w, "  errors        %d\n", r.Errors)
+		if r.CutShort > 0 {
+			fmt.Fprintf(w, "  cut short     %d (cancelled by the end of the run; the target may have stored them)\n", r.CutShort)
+		}
 		for _, e := range r.ErrorSample {
 			fmt.Fprintf(w, "    %s\n", e)
 		}

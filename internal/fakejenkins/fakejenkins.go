@@ -92,6 +92,8 @@ type Server struct {
 	mu          sync.Mutex
 	changed     chan struct{} // closed and replaced after every request
 	unavailable bool
+	hang        chan struct{} // non-nil while SetHangTriggers is on; closed when turned off
+	held        <-chan struct{}
 	requests    int
 	triggers    []Trigger
 	sessions    map[string]string // session ID -> crumb
@@ -173,6 +175,22 @@ func (s *Server) SetUnavailable(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.unavailable = on
+}
+
+// SetHangTriggers makes a build trigger queue its build and then hold the
+// answer (on) until it is turned off or the client gives up: the worst case
+// for a client, whose request has taken effect with no word of it. Turning
+// it off releases the held answers.
+func (s *Server) SetHangTriggers(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case on && s.hang == nil:
+		s.hang = make(chan struct{})
+	case !on && s.hang != nil:
+		close(s.hang)
+		s.hang = nil
+	}
 }
 
 // SetResult sets the result that builds of job finish with from now on.

@@ -343,3 +343,65 @@ func TestExpireQueueItem(t *testing.T) {
 		})
 	}
 }
+
+// With SetHangTriggers on, a trigger queues its build and holds the answer:
+// a client that gives up has queued a build without hearing of it, and the
+// fake keeps answering other requests meanwhile. Turning it off releases a
+// held answer.
+func TestHangTriggers(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	s.SetHangTriggers(true)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL()+"job/x/build", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := s.Wait(wctx, func() bool { return len(s.Triggers()) == 1 }); err != nil {
+		t.Fatalf("the build was not queued: %v", err)
+	}
+	// Other requests are served while the answer is held.
+	c := newClient(t, s, "")
+	var q struct{ Items []any }
+	c.json("queue/api/json", &q)
+	if len(q.Items) != 1 {
+		t.Fatalf("queue holds %d items, want the held trigger's", len(q.Items))
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("held trigger ended with %v, want the client's cancellation", err)
+	}
+
+	// A held answer is sent once hanging is turned off.
+	answered := make(chan int, 1)
+	go func() {
+		resp, err := http.Post(s.URL()+"job/x/build", "", nil)
+		if err != nil {
+			answered <- 0
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	if err := s.Wait(wctx, func() bool { return len(s.Triggers()) == 2 }); err != nil {
+		t.Fatalf("the second build was not queued: %v", err)
+	}
+	s.SetHangTriggers(false)
+	if code := <-answered; code != http.StatusCreated {
+		t.Fatalf("released trigger answered %d, want 201", code)
+	}
+	if resp, _ := c.do(http.MethodPost, "job/x/build", nil, nil); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("trigger after hanging is off: %d", resp.StatusCode)
+	}
+}

@@ -22,9 +22,29 @@ const crumbField = "Jenkins-Crumb"
 // comment. Requests are served one at a time: this is a fake, not a
 // benchmark target.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if hold := s.serve(w, r); hold != nil {
+		// The build is queued; the answer waits (unsent: net/http writes
+		// the status line when the handler returns) until SetHangTriggers
+		// turns off or the client goes away.
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+		}
+	}
+}
+
+// serve answers r under the lock and returns, for a trigger made while
+// SetHangTriggers is on, what to wait on before the answer goes out.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.notify() // runs before the unlock
+	s.held = nil
+	s.serveLocked(w, r)
+	return s.held
+}
+
+func (s *Server) serveLocked(w http.ResponseWriter, r *http.Request) {
 	s.requests++
 	if s.unavailable {
 		jettyError(w, r, http.StatusServiceUnavailable, "Service Unavailable")
@@ -180,6 +200,7 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request, job, auth strin
 	s.triggers = append(s.triggers, Trigger{Job: job, Parameters: sent, QueueID: id, Auth: auth})
 	w.Header().Set("Location", s.URL()+"queue/item/"+strconv.Itoa(id)+"/")
 	w.WriteHeader(http.StatusCreated)
+	s.held = s.hang
 }
 
 // serveQueue lists the items still waiting.
