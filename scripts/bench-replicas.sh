@@ -4,6 +4,7 @@
 # the load tool, beside the HMAC-only floor in the same run.
 #
 # Usage: scripts/bench-replicas.sh [DURATION] [SENDERS]   (default 10s, 32)
+# REPLICAS sets how many replicas run (default 2), on ports 3101 and up.
 # Needs: a Postgres server; SWITCHBOARD_TEST_POSTGRES names it (default
 # postgres://postgres@127.0.0.1:5432/test?sslmode=disable). A database
 # switchboard_bench_<random> is created on it and dropped afterwards.
@@ -11,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dur="${1:-10s}"
 senders="${2:-32}"
+replicas="${REPLICAS:-2}"
+ports=$(seq 3101 $((3100 + replicas)))
 base="${SWITCHBOARD_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 db="switchboard_bench_$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
 dir="$(mktemp -d)"
@@ -40,20 +43,20 @@ rules:
 EOF
 secret="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 urls=()
-for port in 3101 3102; do
+for port in $ports; do
   ADDR="127.0.0.1:$port" DSN="$dsn" GITHUB_WEBHOOK_SECRET="$secret" \
     "$dir/switchboard" serve -c "$dir/switchboard.yml" --log-level warn 2>"$dir/replica-$port.log" &
   pids+=("$!")
   urls+=("http://127.0.0.1:$port/webhook")
 done
-for port in 3101 3102; do
+for port in $ports; do
   for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
     sleep 0.1
   done
 done
 
-echo "== two replicas on Postgres ($db), $senders senders, $dur, 8 KiB pushes"
+echo "== $replicas replica(s) on Postgres ($db), $senders senders, $dur, 8 KiB pushes"
 SWITCHBOARD_LOAD_SECRET="$secret" "$dir/switchboard-load" -floor \
   -url "$(IFS=,; echo "${urls[*]}")" -c "$senders" -d "$dur" -size 8192
 echo "== queue after the run"

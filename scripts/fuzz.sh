@@ -5,7 +5,8 @@
 # --keep copies the inputs the fuzzer found interesting (its cache corpus)
 # into each package's testdata/fuzz/<Target>/, where `go test` runs them as
 # seeds from then on. FUZZ_PARALLEL sets go test's -parallel (default: one
-# worker per core).
+# worker per core); FUZZ_MATCH, an extended regexp, picks the "package
+# target" pairs to run (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur="${1:-10s}"
@@ -15,6 +16,7 @@ if [ -n "${FUZZ_PARALLEL:-}" ]; then parallel=(-parallel "$FUZZ_PARALLEL"); fi
 cache="$(go env GOCACHE)/fuzz"
 for pkg in $(go list ./...); do
   for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+    if [ -n "${FUZZ_MATCH:-}" ] && ! echo "$pkg $target" | grep -Eq "$FUZZ_MATCH"; then continue; fi
     echo "== fuzz $pkg $target for $dur ($(date -u +%FT%TZ))"
     go test -run '^$' -fuzz "^${target}\$" -fuzztime "$dur" "${parallel[@]}" "$pkg"
     if [ "$keep" = "--keep" ] && [ -d "$cache/$pkg/$target" ]; then
