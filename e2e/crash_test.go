@@ -13,10 +13,13 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/fakejenkins"
 )
 
-const crashConfig = `
+// jenkinsConfig is a config whose one rule builds every push to main in
+// Jenkins with the delivery parameter, over the given store mapping.
+func jenkinsConfig(store string) string {
+	return `
 server: {addr: "127.0.0.1:0", shutdown_timeout: 10s}
 github: {webhook_secret: "${GITHUB_WEBHOOK_SECRET}"}
-store: {driver: sqlite, dsn: %s, rescue_after: 3s}
+store: ` + store + `
 retry: {max_attempts: 1000, initial_backoff: 100ms, max_backoff: 500ms}
 jenkins:
   main: {url: "${JENKINS_URL}", user: switchboard, token: "${JENKINS_TOKEN}"}
@@ -29,6 +32,7 @@ rules:
           job: "acme/{{ .Repository.Name }}/main"
           parameters: {GIT_SHA: "{{ .SHA }}", SWITCHBOARD_DELIVERY: "{{ .Delivery }}"}
 `
+}
 
 // Deliveries arrive while Jenkins answers 503; the process is killed with
 // SIGKILL while it retries, and restarted; Jenkins comes back; there is
@@ -39,28 +43,13 @@ func TestKilledMidRetryBuildsEachDeliveryOnce(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
-	jenkins := fakejenkins.New(fakejenkins.Options{
-		User: "switchboard", Token: "jenkins-api-token",
-		Jobs: map[string]fakejenkins.Job{"acme/Hello-World/main": {Parameters: []string{"GIT_SHA", "SWITCHBOARD_DELIVERY"}}},
-	})
-	defer jenkins.Close()
+	jenkins := deliveryJenkins(t)
 	jenkins.SetUnavailable(true)
-
-	cfgPath := filepath.Join(dir, "switchboard.yml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(crashConfig, filepath.Join(dir, "switchboard.db"))), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"GITHUB_WEBHOOK_SECRET=" + secret, "JENKINS_URL=" + jenkins.URL(), "JENKINS_TOKEN=jenkins-api-token"}
+	cfgPath, env := writeCrashConfig(t, dir, jenkins)
 
 	first := startBinary(t, bin, cfgPath, env)
 	const n = 10
-	body := pushTo(t, "main")
-	for i := range n {
-		a := send(t, first.url+"/webhook", delivery{event: "push", id: fmt.Sprintf("crash-%d", i), body: body})
-		if a.status != http.StatusAccepted {
-			t.Fatalf("delivery %d: %d %s", i, a.status, a.body)
-		}
-	}
+	sendPushes(t, "crash", n, first.url)
 	// Every delivery's trigger has been refused at least twice: all are
 	// mid-retry when the process dies.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -76,43 +65,16 @@ func TestKilledMidRetryBuildsEachDeliveryOnce(t *testing.T) {
 		t.Fatalf("%d builds while Jenkins was down", got)
 	}
 
-	t.Logf("killed; restarting")
 	second := startBinary(t, bin, cfgPath, env)
 	jenkins.SetUnavailable(false)
-	t.Logf("restarted; waiting for builds")
 	if err := jenkins.Wait(ctx, func() bool { return len(jenkins.Triggers()) >= n }); err != nil {
 		t.Fatalf("waiting for builds: %v (builds %d)\n%s", err, len(jenkins.Triggers()), second.logs)
 	}
-	t.Logf("builds seen")
 	eventually(t, 60*time.Second, "every action to succeed", func() bool {
 		return metric(t, second.url, "switchboard_action_attempts_total", map[string]string{"kind": "jenkins", "outcome": "succeeded"}) == n
 	})
-
-	// A graceful stop, so nothing is left running that could still build.
-	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-second.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, second.logs)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit within 30s of SIGTERM")
-	}
-
-	per := map[string]int{}
-	for _, b := range jenkins.Triggers() {
-		per[b.Parameters["SWITCHBOARD_DELIVERY"]]++
-	}
-	for i := range n {
-		if id := fmt.Sprintf("crash-%d", i); per[id] != 1 {
-			t.Errorf("delivery %s built %d times, want 1", id, per[id])
-		}
-	}
-	if len(per) != n {
-		t.Errorf("builds for %d deliveries, want %d: %v", len(per), n, per)
-	}
+	stopGracefully(t, second)
+	wantOneBuildEach(t, jenkins, "crash", n)
 }
 
 // The worst case: Jenkins queues the build but its answer never comes back,
@@ -125,27 +87,13 @@ func TestKilledMidTriggerBuildsOnce(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
-	jenkins := fakejenkins.New(fakejenkins.Options{
-		User: "switchboard", Token: "jenkins-api-token",
-		Jobs: map[string]fakejenkins.Job{"acme/Hello-World/main": {Parameters: []string{"GIT_SHA", "SWITCHBOARD_DELIVERY"}}},
-	})
-	defer jenkins.Close()
+	jenkins := deliveryJenkins(t)
 	jenkins.SetHangTriggers(true)
+	cfgPath, env := writeCrashConfig(t, dir, jenkins)
 
-	cfgPath := filepath.Join(dir, "switchboard.yml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(crashConfig, filepath.Join(dir, "switchboard.db"))), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"GITHUB_WEBHOOK_SECRET=" + secret, "JENKINS_URL=" + jenkins.URL(), "JENKINS_TOKEN=jenkins-api-token"}
 	first := startBinary(t, bin, cfgPath, env)
 	const n = 5
-	body := pushTo(t, "main")
-	for i := range n {
-		a := send(t, first.url+"/webhook", delivery{event: "push", id: fmt.Sprintf("hang-%d", i), body: body})
-		if a.status != http.StatusAccepted {
-			t.Fatalf("delivery %d: %d %s", i, a.status, a.body)
-		}
-	}
+	sendPushes(t, "hang", n, first.url)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := jenkins.Wait(ctx, func() bool { return len(jenkins.Triggers()) >= n }); err != nil {
@@ -161,16 +109,78 @@ func TestKilledMidTriggerBuildsOnce(t *testing.T) {
 	eventually(t, 60*time.Second, "every rescued action to succeed", func() bool {
 		return metric(t, second.url, "switchboard_action_attempts_total", map[string]string{"kind": "jenkins", "outcome": "succeeded"}) == n
 	})
+	stopGracefully(t, second)
+	wantOneBuildEach(t, jenkins, "hang", n)
+}
+
+// deliveryJenkins is a fake Jenkins whose job takes the delivery parameter,
+// so that a retried trigger can be checked, as the README asks users to set
+// up.
+func deliveryJenkins(t *testing.T) *fakejenkins.Server {
+	t.Helper()
+	j := fakejenkins.New(fakejenkins.Options{
+		User: "switchboard", Token: "jenkins-api-token",
+		Jobs: map[string]fakejenkins.Job{"acme/Hello-World/main": {Parameters: []string{"GIT_SHA", "SWITCHBOARD_DELIVERY"}}},
+	})
+	t.Cleanup(j.Close)
+	return j
+}
+
+// wantOneBuildEach checks that jenkins saw exactly one build for each of the
+// deliveries prefix-0 .. prefix-(n-1), and none for any other.
+func wantOneBuildEach(t *testing.T, jenkins *fakejenkins.Server, prefix string, n int) {
+	t.Helper()
 	per := map[string]int{}
 	for _, b := range jenkins.Triggers() {
 		per[b.Parameters["SWITCHBOARD_DELIVERY"]]++
 	}
 	for i := range n {
-		if id := fmt.Sprintf("hang-%d", i); per[id] != 1 {
-			t.Errorf("delivery %s triggered %d times, want 1", id, per[id])
+		if id := fmt.Sprintf("%s-%d", prefix, i); per[id] != 1 {
+			t.Errorf("delivery %s built %d times, want 1", id, per[id])
 		}
 	}
 	if len(per) != n {
-		t.Errorf("triggers for %d deliveries, want %d: %v", len(per), n, per)
+		t.Errorf("builds for %d deliveries, want %d: %v", len(per), n, per)
 	}
+}
+
+// stopGracefully sends p SIGTERM and waits for a clean exit, so that nothing
+// is left running that could still act.
+func stopGracefully(t *testing.T, p *process) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit within 30s of SIGTERM")
+	}
+}
+
+// sendPushes delivers n pushes to main with IDs prefix-0 .. prefix-(n-1),
+// the i-th to urls[i%len(urls)], and wants each queued.
+func sendPushes(t *testing.T, prefix string, n int, urls ...string) {
+	t.Helper()
+	body := pushTo(t, "main")
+	for i := range n {
+		a := send(t, urls[i%len(urls)]+"/webhook", delivery{event: "push", id: fmt.Sprintf("%s-%d", prefix, i), body: body})
+		if a.status != http.StatusAccepted {
+			t.Fatalf("delivery %d: %d %s", i, a.status, a.body)
+		}
+	}
+}
+
+// writeCrashConfig writes a jenkinsConfig on a SQLite file into dir and
+// returns its path and the environment it needs.
+func writeCrashConfig(t *testing.T, dir string, jenkins *fakejenkins.Server) (string, []string) {
+	t.Helper()
+	cfgPath := filepath.Join(dir, "switchboard.yml")
+	if err := os.WriteFile(cfgPath, []byte(jenkinsConfig(fmt.Sprintf("{driver: sqlite, dsn: %s, rescue_after: 3s}", filepath.Join(dir, "switchboard.db")))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfgPath, []string{"GITHUB_WEBHOOK_SECRET=" + secret, "JENKINS_URL=" + jenkins.URL(), "JENKINS_TOKEN=jenkins-api-token"}
 }

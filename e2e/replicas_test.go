@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,26 +10,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/switchboard-dev/switchboard/internal/fakejenkins"
 )
 
-const replicasConfig = `
-server: {addr: "127.0.0.1:0", shutdown_timeout: 10s}
-github: {webhook_secret: "${GITHUB_WEBHOOK_SECRET}"}
-store: {driver: postgres, dsn: "${DSN}", rescue_after: 3s}
-retry: {max_attempts: 1000, initial_backoff: 100ms, max_backoff: 500ms}
-jenkins:
-  main: {url: "${JENKINS_URL}", user: switchboard, token: "${JENKINS_TOKEN}"}
-rules:
-  - name: build-main
-    on: [push]
-    if: {branches: [main]}
-    do:
-      - jenkins:
-          job: "acme/{{ .Repository.Name }}/main"
-          parameters: {GIT_SHA: "{{ .SHA }}", SWITCHBOARD_DELIVERY: "{{ .Delivery }}"}
-`
+var replicasConfig = jenkinsConfig(`{driver: postgres, dsn: "${DSN}", rescue_after: 3s}`)
 
 // Two serve processes share one Postgres database. Deliveries are spread
 // across both while Jenkins answers 503, so both retry; one is killed with
@@ -43,11 +25,7 @@ func TestReplicasOnPostgresSurviveSIGKILL(t *testing.T) {
 	dsn, _, _ := postgresDatabase(t)
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
-	jenkins := fakejenkins.New(fakejenkins.Options{
-		User: "switchboard", Token: "jenkins-api-token",
-		Jobs: map[string]fakejenkins.Job{"acme/Hello-World/main": {Parameters: []string{"GIT_SHA", "SWITCHBOARD_DELIVERY"}}},
-	})
-	defer jenkins.Close()
+	jenkins := deliveryJenkins(t)
 	jenkins.SetUnavailable(true)
 
 	cfgPath := filepath.Join(dir, "switchboard.yml")
@@ -58,14 +36,8 @@ func TestReplicasOnPostgresSurviveSIGKILL(t *testing.T) {
 	replicas := []*process{startBinary(t, bin, cfgPath, env), startBinary(t, bin, cfgPath, env)}
 
 	const n = 20
+	sendPushes(t, "replica", n, replicas[0].url, replicas[1].url) // a round-robin load balancer
 	body := pushTo(t, "main")
-	for i := range n {
-		p := replicas[i%2] // a round-robin load balancer
-		a := send(t, p.url+"/webhook", delivery{event: "push", id: fmt.Sprintf("replica-%d", i), body: body})
-		if a.status != http.StatusAccepted {
-			t.Fatalf("delivery %d at replica %d: %d %s", i, i%2, a.status, a.body)
-		}
-	}
 	// A redelivery that lands on the other replica is a duplicate there too:
 	// the delivery log is shared.
 	if a := send(t, replicas[1].url+"/webhook", delivery{event: "push", id: "replica-0", body: body}); a.status != http.StatusOK || a.body != `{"delivery":"replica-0","status":"duplicate"}` {
@@ -111,27 +83,6 @@ func TestReplicasOnPostgresSurviveSIGKILL(t *testing.T) {
 		t.Errorf("action_outcomes: %d succeeded, want %d", succeeded, n)
 	}
 
-	if err := survivor.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-survivor.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, survivor.logs)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit within 30s of SIGTERM")
-	}
-	per := map[string]int{}
-	for _, b := range jenkins.Triggers() {
-		per[b.Parameters["SWITCHBOARD_DELIVERY"]]++
-	}
-	for i := range n {
-		if id := fmt.Sprintf("replica-%d", i); per[id] != 1 {
-			t.Errorf("delivery %s built %d times, want 1", id, per[id])
-		}
-	}
-	if len(per) != n {
-		t.Errorf("builds for %d deliveries, want %d: %v", len(per), n, per)
-	}
+	stopGracefully(t, survivor)
+	wantOneBuildEach(t, jenkins, "replica", n)
 }

@@ -73,8 +73,9 @@ func TestProcessingStatuses(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			p, st, q, hook := newProcessEnv(t, tc.config)
-			if _, err := st.Enqueue(ctx, store.Delivery{ID: "s-1", Event: "push", Payload: tc.payload, ReceivedAt: time.Now()}); err != nil {
+			e := newProcessEnv(t, tc.config)
+			p, q, hook := e.p, e.queue, e.logs
+			if _, err := e.store.Enqueue(ctx, store.Delivery{ID: "s-1", Event: "push", Payload: tc.payload, ReceivedAt: time.Now()}); err != nil {
 				t.Fatal(err)
 			}
 			err := p.Work(ctx, &river.Job[store.ProcessDeliveryArgs]{
@@ -114,10 +115,19 @@ func TestRuleErrorStatus(t *testing.T) {
 	}
 }
 
-// newProcessEnv is a Processor over a real SQLite store, with cfg's rules.
-func newProcessEnv(t *testing.T, cfgYAML string) (*Processor, *store.Store, *countingQueue, *test.Hook) {
+// processEnv is a Processor over a real SQLite store, with a config's rules.
+type processEnv struct {
+	p     *Processor
+	store *store.Store
+	queue *countingQueue
+	live  *Live
+	log   *logrus.Entry
+	logs  *test.Hook
+}
+
+// snapshotOf compiles cfgYAML into a Snapshot.
+func snapshotOf(t *testing.T, cfgYAML string, log *logrus.Entry) *Snapshot {
 	t.Helper()
-	ctx := context.Background()
 	cfg, err := config.Parse("process.yml", []byte(cfgYAML), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -126,12 +136,19 @@ func newProcessEnv(t *testing.T, cfgYAML string) (*Processor, *store.Store, *cou
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger, hook := test.NewNullLogger()
-	log := logrus.NewEntry(logger)
 	set, err := actions.New(cfg, actions.Deps{Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &Snapshot{Config: cfg, Rules: engine, Actions: set}
+}
+
+func newProcessEnv(t *testing.T, cfgYAML string) *processEnv {
+	t.Helper()
+	ctx := context.Background()
+	logger, hook := test.NewNullLogger()
+	log := logrus.NewEntry(logger)
+	live := NewLive(snapshotOf(t, cfgYAML, log))
 	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "sb.db"), Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +163,5 @@ func newProcessEnv(t *testing.T, cfgYAML string) (*Processor, *store.Store, *cou
 		_ = st.Stop(sctx)
 	})
 	q := &countingQueue{Store: st}
-	live := NewLive(&Snapshot{Config: cfg, Rules: engine, Actions: set})
-	return NewProcessor(q, live, nil, log, NewMetrics(nil), nil), st, q, hook
+	return &processEnv{p: NewProcessor(q, live, nil, log, NewMetrics(nil), nil), store: st, queue: q, live: live, log: log, logs: hook}
 }

@@ -10,12 +10,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-	"github.com/sirupsen/logrus"
-	"github.com/sirupsen/logrus/hooks/test"
 
-	"github.com/switchboard-dev/switchboard/actions"
-	"github.com/switchboard-dev/switchboard/config"
-	"github.com/switchboard-dev/switchboard/rules"
 	"github.com/switchboard-dev/switchboard/store"
 )
 
@@ -42,77 +37,35 @@ rules:
 // each of its actions once: the jobs are unique by delivery, rule and index.
 func TestProcessingTwiceQueuesEachActionOnce(t *testing.T) {
 	ctx := context.Background()
-	cfg, err := config.Parse("process.yml", []byte(processConfig), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := rules.Compile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger, _ := test.NewNullLogger()
-	log := logrus.NewEntry(logger)
-	set, err := actions.New(cfg, actions.Deps{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := NewLive(&Snapshot{Config: cfg, Rules: engine, Actions: set})
-
-	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "sb.db"), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		_ = st.Stop(sctx)
-	})
+	e := newProcessEnv(t, processConfig)
 	payload, err := os.ReadFile(filepath.Join("..", "testdata", "webhooks", "push.branch.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Enqueue(ctx, store.Delivery{ID: "twice-1", Event: "push", Payload: payload, ReceivedAt: time.Now()}); err != nil {
+	if _, err := e.store.Enqueue(ctx, store.Delivery{ID: "twice-1", Event: "push", Payload: payload, ReceivedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-
-	q := &countingQueue{Store: st}
-	p := NewProcessor(q, live, nil, log, NewMetrics(nil), nil)
 	job := &river.Job[store.ProcessDeliveryArgs]{
 		JobRow: &rivertype.JobRow{ID: 1, Attempt: 1},
 		Args:   store.ProcessDeliveryArgs{Delivery: "twice-1", Event: "push"},
 	}
-	if err := p.Work(ctx, job); err != nil {
+	if err := e.p.Work(ctx, job); err != nil {
 		t.Fatalf("first processing: %v", err)
 	}
-	if got := q.Inserted(); got != 3 {
+	if got := e.queue.Inserted(); got != 3 {
 		t.Fatalf("first processing queued %d actions, want 3", got)
 	}
 	// A second Processor, as after a restart, and with the rules edited
 	// meanwhile, so that the actions render differently: the jobs are unique
 	// by delivery, rule and index, not by what they render to.
-	edited, err := config.Parse("process.yml", []byte(strings.NewReplacer("first", "edited", "second", "changed", "third", "altered").Replace(processConfig)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	editedRules, err := rules.Compile(edited)
-	if err != nil {
-		t.Fatal(err)
-	}
-	editedSet, err := actions.New(edited, actions.Deps{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live.Swap(&Snapshot{Config: edited, Rules: editedRules, Actions: editedSet})
-	p2 := NewProcessor(q, live, nil, log, NewMetrics(nil), nil)
+	edited := strings.NewReplacer("first", "edited", "second", "changed", "third", "altered").Replace(processConfig)
+	e.live.Swap(snapshotOf(t, edited, e.log))
+	p2 := NewProcessor(e.queue, e.live, nil, e.log, NewMetrics(nil), nil)
 	job.Attempt = 2
 	if err := p2.Work(ctx, job); err != nil {
 		t.Fatalf("second processing: %v", err)
 	}
-	if got := q.Inserted(); got != 3 {
+	if got := e.queue.Inserted(); got != 3 {
 		t.Fatalf("after processing twice %d actions are queued, want 3", got)
 	}
 }
