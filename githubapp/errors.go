@@ -27,7 +27,8 @@ const maxMessage = 1024
 //     seconds, else X-RateLimit-Reset, else SecondaryRateLimitWait;
 //   - any other GitHub error answer (*github.ErrorResponse): its Retry-After
 //     (seconds or an HTTP date), or for 403/429 with X-RateLimit-Remaining: 0
-//     its X-RateLimit-Reset; a bare 429 waits SecondaryRateLimitWait.
+//     its X-RateLimit-Reset; a bare 429, or a 403 whose message says it is
+//     a secondary rate limit, waits SecondaryRateLimitWait.
 //
 // A reset already past gives 0. Whether to retry is for the caller to decide.
 func RetryAfter(err error, now time.Time) (time.Duration, bool) {
@@ -57,6 +58,11 @@ func RetryAfter(err error, now time.Time) (time.Duration, bool) {
 			return d, true
 		}
 		if er.Response.StatusCode == http.StatusTooManyRequests {
+			return SecondaryRateLimitWait, true
+		}
+		// go-github knows a secondary limit by its documentation URL; should
+		// GitHub move that page, its message still says what it is.
+		if er.Response.StatusCode == http.StatusForbidden && strings.Contains(strings.ToLower(er.Message), "secondary rate limit") {
 			return SecondaryRateLimitWait, true
 		}
 	}

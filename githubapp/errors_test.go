@@ -166,6 +166,15 @@ func TestRetryAfterReadsHeaders(t *testing.T) {
 			err: &github.ErrorResponse{Response: resp(404, map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": fmt.Sprint(now.Unix())})},
 			ok:  false, status: 404,
 		},
+		"secondary known only by its message": {
+			err: &github.ErrorResponse{Response: resp(403, nil),
+				Message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."},
+			wait: githubapp.SecondaryRateLimitWait, ok: true, status: 403,
+		},
+		"another 403 is no rate limit": {
+			err: &github.ErrorResponse{Response: resp(403, nil), Message: "Resource not accessible by integration"},
+			ok:  false, status: 403,
+		},
 		"secondary from go-github's memory": {
 			err:  &github.AbuseRateLimitError{Response: resp(403, nil), RetryAfter: secs(12 * time.Second)},
 			wait: 12 * time.Second, ok: true, status: 403,
