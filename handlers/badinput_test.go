@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
@@ -41,16 +40,8 @@ func (b *failingBody) Read(p []byte) (int, error) {
 func TestIntakeBodyReadFails(t *testing.T) {
 	t.Run("read error", func(t *testing.T) {
 		// Called directly, so that the read error is exactly the one given.
-		logger, logs := logtest.NewNullLogger()
 		st := newFakeStore()
-		r, err := NewRouter(Options{
-			Secrets:  func() []string { return []string{testSecret} },
-			Logger:   logrus.NewEntry(logger),
-			Registry: prometheus.NewRegistry(),
-		}, st)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, logs := newDirectRouter(t, st)
 		readErr := errors.New("read tcp 127.0.0.1:3000->127.0.0.1:51234: read: connection reset by peer")
 		body := []byte(pushBody)
 		req := httptest.NewRequest(http.MethodPost, "/webhook", &failingBody{data: body[:100], err: readErr})

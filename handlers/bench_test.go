@@ -7,26 +7,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sirupsen/logrus"
-	logtest "github.com/sirupsen/logrus/hooks/test"
 )
 
 // BenchmarkIntake measures intake's own cost per 8 KB delivery (signature,
 // size limit, JSON check, answer) over the in-memory fake store, calling
 // the router directly so that neither the network nor a database counts.
 func BenchmarkIntake(b *testing.B) {
-	logger, _ := logtest.NewNullLogger()
 	st := newFakeStore()
-	r, err := NewRouter(Options{
-		Secrets:  func() []string { return []string{testSecret} },
-		Logger:   logrus.NewEntry(logger),
-		Registry: prometheus.NewRegistry(),
-	}, st)
-	if err != nil {
-		b.Fatal(err)
-	}
+	r, _ := newDirectRouter(b, st)
 	body := paddedJSON(8192)
 	sig := sign(testSecret, []byte(body))
 	var seq atomic.Int64

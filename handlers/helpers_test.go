@@ -228,3 +228,20 @@ func (ts *testServer) send(t *testing.T, h hook) response {
 // errStoreDown is the fake store's failure; its text must never reach a
 // client.
 var errStoreDown = errors.New("disk I/O error at /var/lib/switchboard/internal.db")
+
+// newDirectRouter is the router over st with testSecret, for tests and
+// benchmarks that call it directly rather than over HTTP; its log is
+// captured in the returned hook.
+func newDirectRouter(tb testing.TB, st DeliveryStore) (http.Handler, *logtest.Hook) {
+	tb.Helper()
+	logger, logs := logtest.NewNullLogger()
+	r, err := NewRouter(Options{
+		Secrets:  func() []string { return []string{testSecret} },
+		Logger:   logrus.NewEntry(logger),
+		Registry: prometheus.NewRegistry(),
+	}, st)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r, logs
+}
