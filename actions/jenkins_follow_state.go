@@ -6,15 +6,17 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/config"
 )
 
 // Defaults for FollowOptions.
 const (
 	// DefaultFollowDeadline is how long a build of a jenkins action with
 	// report: true is followed before Switchboard gives up on it and sets
-	// the status "error", unless its server sets report_timeout. Six hours
-	// outlasts any sane CI build and a long queue.
-	DefaultFollowDeadline = 6 * time.Hour
+	// the status "error", unless its server sets report_timeout: the
+	// config's own default, for Sets built without a loaded config.
+	DefaultFollowDeadline = time.Duration(config.DefaultReportTimeout)
 	// DefaultFollowFirstInterval is the wait after the first check; it
 	// doubles after every check up to DefaultFollowMaxInterval.
 	DefaultFollowFirstInterval = 2 * time.Second

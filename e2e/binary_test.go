@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -143,4 +144,21 @@ func startBinary(t *testing.T, bin, cfgPath string, env []string, args ...string
 		t.Fatal("switchboard did not start within 60s")
 	}
 	return p
+}
+
+// stopGracefully sends p SIGTERM and waits for a clean exit, so that nothing
+// is left running that could still act.
+func stopGracefully(t *testing.T, p *process) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit within 30s of SIGTERM")
+	}
 }

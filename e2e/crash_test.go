@@ -144,23 +144,6 @@ func wantOneBuildEach(t *testing.T, jenkins *fakejenkins.Server, prefix string, 
 	}
 }
 
-// stopGracefully sends p SIGTERM and waits for a clean exit, so that nothing
-// is left running that could still act.
-func stopGracefully(t *testing.T, p *process) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, p.logs)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit within 30s of SIGTERM")
-	}
-}
-
 // sendPushes delivers n pushes to main with IDs prefix-0 .. prefix-(n-1),
 // the i-th to urls[i%len(urls)], and wants each queued.
 func sendPushes(t *testing.T, prefix string, n int, urls ...string) {

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -198,12 +197,7 @@ func TestSoak(t *testing.T) {
 	if p := processed(); p > float64(tg.Delivered+tg.CutShort) {
 		t.Errorf("%v deliveries processed, more than the %d sent", p, tg.Delivered+tg.CutShort)
 	}
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-srv.done; err != nil {
-		t.Errorf("exit after SIGTERM: %v", err)
-	}
+	stopGracefully(t, srv)
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }

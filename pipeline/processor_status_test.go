@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/sirupsen/logrus"
@@ -62,6 +63,7 @@ func TestProcessingStatuses(t *testing.T) {
 		wantStatus string
 		wantQueued int
 		cancelled  bool
+		notStored  bool // the job names a delivery the store does not have
 	}{
 		"processed": {config: statusConfig, payload: push, wantStatus: "processed", wantQueued: 2},
 		// A branch deletion has "head_commit": null: the expr cannot read
@@ -69,14 +71,18 @@ func TestProcessingStatuses(t *testing.T) {
 		"condition and render errors": {config: statusConfig, payload: deleted, wantStatus: "render_errors", wantQueued: 1},
 		"condition error":             {config: conditionsOnly, payload: deleted, wantStatus: "condition_errors", wantQueued: 1},
 		"unparsable":                  {config: statusConfig, payload: []byte(`{"ref": 5}`), wantStatus: "unparsable", cancelled: true},
+		// Retention removed it before its processing job ran.
+		"missing": {config: statusConfig, notStored: true, wantStatus: "missing", cancelled: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			e := newProcessEnv(t, tc.config)
 			p, q, hook := e.p, e.queue, e.logs
-			if _, err := e.store.Enqueue(ctx, store.Delivery{ID: "s-1", Event: "push", Payload: tc.payload, ReceivedAt: time.Now()}); err != nil {
-				t.Fatal(err)
+			if !tc.notStored {
+				if _, err := e.store.Enqueue(ctx, store.Delivery{ID: "s-1", Event: "push", Payload: tc.payload, ReceivedAt: time.Now()}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			err := p.Work(ctx, &river.Job[store.ProcessDeliveryArgs]{
 				JobRow: &rivertype.JobRow{ID: 1, Attempt: 1},
@@ -97,6 +103,9 @@ func TestProcessingStatuses(t *testing.T) {
 			}
 			if status != tc.wantStatus {
 				t.Errorf("logged status %v, want %s", status, tc.wantStatus)
+			}
+			if n := testutil.ToFloat64(p.metrics.deliveries.WithLabelValues("push", tc.wantStatus)); n != 1 {
+				t.Errorf("switchboard_deliveries_processed_total{status=%q} = %v, want 1", tc.wantStatus, n)
 			}
 		})
 	}

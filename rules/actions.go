@@ -270,12 +270,13 @@ func (a *action) render(ev *Event, target actions.Target) (actions.Job, error) {
 		}
 		for _, t := range a.remove {
 			s := strings.TrimSpace(get(t.name, t.t))
-			if err := actions.CheckLabelName(s); s != "" && err != nil {
+			if s == "" {
+				continue
+			}
+			if err := actions.CheckLabelName(s); err != nil {
 				fail(t.name, "%v", err)
 			}
-			if s != "" {
-				l.Remove = append(l.Remove, s)
-			}
+			l.Remove = append(l.Remove, s)
 		}
 		job.Label = l
 	case "status":

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,9 +24,8 @@ const maxErrorSamples = 5
 
 // loadConfig is one load run's settings.
 type loadConfig struct {
-	Name        string // "floor" or "target", for the report
-	URL         string // for the report; the requests go to URLs
-	URLs        []string
+	Name        string  // "floor" or "target", for the report
+	URL         string  // one webhook URL, or several separated by commas, sent to in turn
 	Rate        float64 // deliveries started per second in all; 0: as fast as the senders go
 	Secret      string
 	Event       string
@@ -76,11 +76,9 @@ type sender struct {
 // passed or cfg.MaxRequests were started, whichever comes first.
 func runLoad(ctx context.Context, cfg loadConfig) (result, error) {
 	if cfg.Concurrency < 1 || cfg.Duration <= 0 || cfg.MaxRequests < 1 || cfg.Rate < 0 {
-		return result{}, errors.New("concurrency, duration and request bound must be positive")
+		return result{}, errors.New("concurrency, duration and request bound must be positive, rate not negative")
 	}
-	if len(cfg.URLs) == 0 {
-		cfg.URLs = []string{cfg.URL}
-	}
+	urls := strings.Split(cfg.URL, ",")
 	tmpl, err := newPayloadTemplate(cfg.Size)
 	if err != nil {
 		return result{}, err
@@ -133,7 +131,7 @@ func runLoad(ctx context.Context, cfg loadConfig) (result, error) {
 				if cfg.Rate > 0 && !waitTurn(ctx, start, seq, cfg.Rate) {
 					return
 				}
-				took, status, err := sendOne(ctx, client, cfg, tmpl, seq)
+				took, status, err := sendOne(ctx, client, cfg, urls, tmpl, seq)
 				switch {
 				case err != nil && ctx.Err() != nil:
 					// Cut short by the end of the run: not the target's fault.
@@ -176,7 +174,7 @@ func runLoad(ctx context.Context, cfg loadConfig) (result, error) {
 }
 
 // sendOne sends delivery number seq and returns its latency and status.
-func sendOne(ctx context.Context, client *http.Client, cfg loadConfig, tmpl payloadTemplate, seq int64) (time.Duration, int, error) {
+func sendOne(ctx context.Context, client *http.Client, cfg loadConfig, urls []string, tmpl payloadTemplate, seq int64) (time.Duration, int, error) {
 	// The commit SHA and the delivery ID are both made unique per request, so
 	// no layer can serve a request from what it saw before.
 	sha := fmt.Sprintf("%08x%032x", cfg.RunID, seq)
@@ -185,7 +183,7 @@ func sendOne(ctx context.Context, client *http.Client, cfg loadConfig, tmpl payl
 	mac.Write(body)
 
 	// Round robin over the targets, as a load balancer in front of replicas.
-	target := cfg.URLs[int(seq%int64(len(cfg.URLs)))]
+	target := urls[int(seq%int64(len(urls)))]
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return 0, 0, err

@@ -58,7 +58,6 @@ type options struct {
 	allowRemote bool
 	cpuProfile  string
 	rate        float64
-	urls        []string
 	watch       watchConfig
 	watchFiles  string
 }
@@ -152,8 +151,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-watch-pid and -watch-files need a target: -url or -inproc")
 	}
 	if o.url != "" {
-		o.urls = strings.Split(o.url, ",")
-		for _, u := range o.urls {
+		for _, u := range strings.Split(o.url, ",") {
 			if err := checkURL(u, o.allowRemote); err != nil {
 				return o, err
 			}
@@ -235,7 +233,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.url != "" || o.inproc != "" {
 		cfg := base
-		cfg.Name, cfg.URL, cfg.URLs, cfg.RunID = "target", o.url, o.urls, randomRunID()
+		cfg.Name, cfg.URL, cfg.RunID = "target", o.url, randomRunID()
 		var t *inprocTarget
 		if o.inproc != "" {
 			if t, err = startInproc(ctx, o.inproc, o.secret, o.work, log); err != nil {

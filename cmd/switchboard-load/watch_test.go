@@ -31,7 +31,7 @@ func TestRunLoadRoundRobin(t *testing.T) {
 		urls = append(urls, srv.URL+"/webhook")
 	}
 	res, err := runLoad(context.Background(), loadConfig{
-		Name: "target", URL: strings.Join(urls, ","), URLs: urls, Secret: testSecret, Event: "push",
+		Name: "target", URL: strings.Join(urls, ","), Secret: testSecret, Event: "push",
 		Concurrency: 4, Duration: time.Minute, MaxRequests: 100, Size: 2048, Timeout: 10 * time.Second, RunID: 9,
 		Rate: 10_000,
 	})
@@ -78,5 +78,22 @@ func TestReadRSSOfMissingProcess(t *testing.T) {
 	// PIDs are below 2^22 on Linux.
 	if _, err := readRSS(1 << 30); err == nil || !strings.Contains(err.Error(), "watch process") {
 		t.Errorf("error = %v, want a watch process error", err)
+	}
+}
+
+// A watched file that is missing counts as 0 bytes (a WAL not yet made); one
+// that cannot be looked at for another reason is an error, not a zero.
+func TestFilesSize(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.db")
+	if err := os.WriteFile(f, make([]byte, 10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := filesSize([]string{f, filepath.Join(dir, "missing")}); err != nil || n != 10 {
+		t.Fatalf("filesSize = %d, %v; want 10, nil", n, err)
+	}
+	// A path under a regular file: stat fails with ENOTDIR.
+	if _, err := filesSize([]string{filepath.Join(f, "x")}); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("filesSize under a file = %v, want a not-a-directory error", err)
 	}
 }

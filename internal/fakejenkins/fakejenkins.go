@@ -93,7 +93,6 @@ type Server struct {
 	changed     chan struct{} // closed and replaced after every request
 	unavailable bool
 	hang        chan struct{} // non-nil while SetHangTriggers is on; closed when turned off
-	held        <-chan struct{}
 	requests    int
 	triggers    []Trigger
 	sessions    map[string]string // session ID -> crumb

@@ -39,9 +39,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.notify() // runs before the unlock
-	s.held = nil
+	before := len(s.triggers)
 	s.serveLocked(w, r)
-	return s.held
+	if len(s.triggers) > before {
+		return s.hang
+	}
+	return nil
 }
 
 func (s *Server) serveLocked(w http.ResponseWriter, r *http.Request) {
@@ -200,7 +203,6 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request, job, auth strin
 	s.triggers = append(s.triggers, Trigger{Job: job, Parameters: sent, QueueID: id, Auth: auth})
 	w.Header().Set("Location", s.URL()+"queue/item/"+strconv.Itoa(id)+"/")
 	w.WriteHeader(http.StatusCreated)
-	s.held = s.hang
 }
 
 // serveQueue lists the items still waiting.
