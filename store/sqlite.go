@@ -104,7 +104,16 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 	if err != nil {
 		return nil, errors.New("store: sqlite DSN cannot be parsed")
 	}
+	// The process that runs the jobs owns the file (see fileLock); an
+	// insert-only store (a tool, a benchmark) takes no lock.
+	var lock *fileLock
+	if o.Workers != nil {
+		if lock, err = lockSQLite(o.DSN); err != nil {
+			return nil, err
+		}
+	}
 	db := sql.OpenDB(stmtCacheConnector{connector})
+	closeAll := func() error { return errors.Join(db.Close(), lock.release()) }
 	// River and the batch writer share this one connection; SQLite allows
 	// one writer at a time anyway, and queueing in database/sql is cheaper
 	// than SQLITE_BUSY retries.
@@ -113,14 +122,14 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
 	if err := db.PingContext(ctx); err != nil {
-		_ = db.Close()
+		_ = closeAll()
 		return nil, unavailable("open sqlite", err)
 	}
 
 	driver := riversqlite.New(db)
 	client, err := river.NewClient(driver, o.riverConfig())
 	if err != nil {
-		_ = db.Close()
+		_ = closeAll()
 		return nil, fmt.Errorf("store: river client: %w", err)
 	}
 	q := &riverQueue[*sql.Tx]{
@@ -136,15 +145,26 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 			var v int
 			return db.QueryRowContext(ctx, `SELECT 1 FROM switchboard_migration LIMIT 1`).Scan(&v)
 		},
-		closeDB: db.Close,
+		closeDB: closeAll,
 	}
 	if err := migrateRiver(ctx, driver, "", newSlogLogger(o.Logger.WithField(logfield.Component, "river"))); err != nil {
-		_ = db.Close()
+		_ = closeAll()
 		return nil, unavailable("migrate", err)
 	}
 	if err := migrateOwn(ctx, q, sqliteDialect); err != nil {
-		_ = db.Close()
+		_ = closeAll()
 		return nil, unavailable("migrate", err)
+	}
+	if lock != nil {
+		n, err := resumeRunning(ctx, db)
+		if err != nil {
+			_ = closeAll()
+			return nil, unavailable("resume interrupted jobs", err)
+		}
+		if n > 0 {
+			o.Logger.WithField(logfield.Component, "store").WithField("jobs", n).
+				Info("resumed jobs left running by a stopped process")
+		}
 	}
 	return q, nil
 }
