@@ -62,6 +62,11 @@ func serveLoopback(h http.Handler) (*loopbackServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return serveListener(ln, h), nil
+}
+
+// serveListener serves h on ln in the background until stop.
+func serveListener(ln net.Listener, h http.Handler) *loopbackServer {
 	s := &loopbackServer{
 		URL: "http://" + ln.Addr().String(),
 		srv: &http.Server{
@@ -72,7 +77,7 @@ func serveLoopback(h http.Handler) (*loopbackServer, error) {
 		done: make(chan error, 1),
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
-	return s, nil
+	return s
 }
 
 // stop shuts the server down, waiting for requests in flight.

@@ -35,6 +35,10 @@ type loadConfig struct {
 	Size        int
 	Timeout     time.Duration // per request
 	RunID       uint32        // makes delivery IDs unique across runs
+	// OnSend, when set, hears each delivery's ID and the time its request
+	// starts; OnAnswer its status once answered (latency mode).
+	OnSend   func(id string, at time.Time)
+	OnAnswer func(id string, status int)
 }
 
 // latencies are the percentiles of the request latencies, in milliseconds.
@@ -191,10 +195,14 @@ func sendOne(ctx context.Context, client *http.Client, cfg loadConfig, urls []st
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "GitHub-Hookshot/switchboard-load")
 	req.Header.Set("X-GitHub-Event", cfg.Event)
-	req.Header.Set("X-GitHub-Delivery", deliveryID(cfg.RunID, seq))
+	id := deliveryID(cfg.RunID, seq)
+	req.Header.Set("X-GitHub-Delivery", id)
 	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 
 	start := time.Now()
+	if cfg.OnSend != nil {
+		cfg.OnSend(id, start)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, 0, err
@@ -204,7 +212,11 @@ func sendOne(ctx context.Context, client *http.Client, cfg loadConfig, urls []st
 	if err != nil {
 		return 0, 0, err
 	}
-	return time.Since(start), resp.StatusCode, nil
+	took := time.Since(start)
+	if cfg.OnAnswer != nil {
+		cfg.OnAnswer(id, resp.StatusCode)
+	}
+	return took, resp.StatusCode, nil
 }
 
 // waitTurn waits until request seq is due at rate requests/s from start,

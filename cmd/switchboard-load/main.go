@@ -60,6 +60,7 @@ type options struct {
 	rate        float64
 	watch       watchConfig
 	watchFiles  string
+	bench       benchOptions
 }
 
 // report is the -json output.
@@ -73,6 +74,7 @@ type report struct {
 	// JobsWorked is how many process_delivery jobs the -inproc -work worker
 	// ran during the target's run.
 	JobsWorked *int64 `json:"jobs_worked,omitempty"`
+	targetExtras
 }
 
 func main() {
@@ -107,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.watchFiles, "watch-files", "", "sample the total size of these comma-separated files during the target run")
 	fs.DurationVar(&o.watch.Every, "watch-every", 10*time.Second, "how often -watch-pid and -watch-files sample")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole process (senders and in-process servers) to this file")
+	addBenchFlags(fs, &o.bench)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -116,10 +119,19 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.secret == "" {
 		o.secret = os.Getenv(secretEnv)
 	}
+	if err := o.bench.check(o); err != nil {
+		return o, err
+	}
+	if mode := o.bench.standalone(); mode == "serve" || mode == "wrk" {
+		if o.secret == "" {
+			return o, fmt.Errorf("-%s needs -secret or $%s", mode, secretEnv)
+		}
+	}
+	standalone := o.bench.standalone() != ""
 	switch {
 	case o.url != "" && o.inproc != "":
 		return o, errors.New("give -url or -inproc, not both")
-	case o.url == "" && o.inproc == "" && !o.floor:
+	case o.url == "" && o.inproc == "" && !o.floor && !standalone:
 		return o, errors.New("nothing to drive: give -url, -inproc or -floor")
 	case o.url != "" && o.secret == "":
 		return o, errors.New("-url needs -secret or $" + secretEnv)
@@ -205,6 +217,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if o.bench.standalone() != "" {
+		return runStandalone(ctx, o, stdout, stderr)
+	}
 	logger := logrus.New()
 	logger.SetOutput(stderr)
 	logger.SetLevel(logrus.WarnLevel) // intake logs each rejection at Info
@@ -241,8 +256,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			cfg.Name, cfg.URL = "inproc "+o.inproc, t.URL
 		}
-		res, w, err := runWatched(ctx, cfg, o.watch, stderr)
-		rep.Watch = w
+		res, w, ex, err := runTarget(ctx, cfg, o, stderr)
+		rep.Watch, rep.targetExtras = w, ex
 		if t != nil {
 			if o.work {
 				n := t.worked.Load()
@@ -336,6 +351,7 @@ func printReport(w io.Writer, rep report, o options) {
 	if rep.Ratio != nil {
 		fmt.Fprintf(w, "ratio target/floor: %.2f\n", *rep.Ratio)
 	}
+	printExtras(w, rep.targetExtras, o.bench.metric)
 }
 
 // payloadSize is the size of the payloads sent.
