@@ -109,6 +109,7 @@ func sampleBacklog(ctx context.Context, db *sql.DB, at float64) (backlogSample, 
 // writes each sample to progress as it goes.
 func watchBacklog(ctx context.Context, db *sql.DB, start time.Time, every, after time.Duration, loadDone <-chan struct{}, progress io.Writer) (backlogReport, error) {
 	rep := backlogReport{EmptyAfter: -1}
+	printed := -every.Seconds()
 	take := func() (backlogSample, error) {
 		s, err := sampleBacklog(ctx, db, time.Since(start).Seconds())
 		if err != nil {
@@ -116,7 +117,11 @@ func watchBacklog(ctx context.Context, db *sql.DB, start time.Time, every, after
 		}
 		rep.Samples = append(rep.Samples, s)
 		rep.Last = s
-		fmt.Fprintf(progress, "backlog %7.2fs  %s\n", s.At, s.line())
+		// The drain is sampled more often than every; print at that pace.
+		if s.At-printed >= every.Seconds() || s.backlog() == 0 {
+			fmt.Fprintf(progress, "backlog %7.2fs  %s\n", s.At, s.line())
+			printed = s.At
+		}
 		return s, nil
 	}
 	t := time.NewTicker(every)

@@ -61,7 +61,7 @@ func addBenchFlags(fs *flag.FlagSet, b *benchOptions) {
 	fs.StringVar(&b.backlogDB, "backlog-db", "", "with -url: sample River's jobs (queued, running, done by kind) in this SQLite file or postgres:// database during and after the run")
 	fs.DurationVar(&b.backlogEvery, "backlog-every", time.Second, "with -backlog-db: how often to sample during the run")
 	fs.DurationVar(&b.backlogAfter, "backlog-after", 10*time.Second, "with -backlog-db: how long to wait after the run for the backlog to empty")
-	fs.StringVar(&b.latencyJenkins, "latency-jenkins", "", "with -url: serve a fake Jenkins on this loopback address and report delivery sent -> trigger received for each delivery (build parameter "+latencyParam+")")
+	fs.StringVar(&b.latencyJenkins, "latency-jenkins", "", "with -url: serve a fake Jenkins (user '"+jenkinsUser+"', API token $"+jenkinsTokenEnv+") on this loopback address and report delivery sent -> trigger received for each delivery (build parameter "+latencyParam+")")
 	fs.DurationVar(&b.latencyWait, "latency-wait", 10*time.Second, "with -latency-jenkins: how long to wait after the run for the last triggers")
 	fs.StringVar(&b.metric, "metric", "", "with -url: after the run, print the target's /metrics lines that start with this name")
 }
@@ -211,7 +211,7 @@ func runTarget(ctx context.Context, cfg loadConfig, o options, stderr io.Writer)
 	delivered := &deliveredIDs{}
 	if b.latencyJenkins != "" {
 		clock = newTriggerClock()
-		fj, err := startFakeJenkins(b.latencyJenkins, clock)
+		fj, err := startFakeJenkins(b.latencyJenkins, os.Getenv(jenkinsTokenEnv), clock)
 		if err != nil {
 			return result{}, nil, ex, err
 		}

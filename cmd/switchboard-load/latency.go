@@ -20,6 +20,13 @@ import (
 // rule in scripts/bench-latency.sh sends DELIVERY: "{{ .Delivery }}".
 const latencyParam = "DELIVERY"
 
+// Jenkins credentials of the fake: the user is fixed, the API token is
+// read from jenkinsTokenEnv (Switchboard's config requires both).
+const (
+	jenkinsUser     = "bench"
+	jenkinsTokenEnv = "SWITCHBOARD_LOAD_JENKINS_TOKEN"
+)
+
 // triggerClock records, for each delivery, when the request that sent it
 // started and when its Jenkins trigger arrived, both on this process's
 // monotonic clock.
@@ -57,26 +64,52 @@ func (c *triggerClock) arrive(id string, at time.Time) {
 	}
 }
 
-// wrap returns h with every build trigger's arrival recorded before h
-// serves it. The form is read here, so the body is put back for h.
+// wrap returns h with the arrival of every build trigger h accepts (201)
+// recorded, timed when the request reached the fake. The form is read here,
+// so the body is put back for h.
 func (c *triggerClock) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		at := time.Now()
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/buildWithParameters") {
-			b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			if err != nil {
-				http.Error(w, "read body", http.StatusBadRequest)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(b))
-			id := r.URL.Query().Get(latencyParam)
-			if form, err := url.ParseQuery(string(b)); err == nil && form.Get(latencyParam) != "" {
-				id = form.Get(latencyParam)
-			}
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/buildWithParameters") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "read body", http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		id := r.URL.Query().Get(latencyParam)
+		if form, err := url.ParseQuery(string(b)); err == nil && form.Get(latencyParam) != "" {
+			id = form.Get(latencyParam)
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.status == http.StatusCreated {
 			c.arrive(id, at)
 		}
-		h.ServeHTTP(w, r)
 	})
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // wait waits until every delivery in ids has its trigger, or ctx ends.
@@ -130,8 +163,9 @@ func (c *triggerClock) report(ids []string) latencyReport {
 	return rep
 }
 
-// fakeJenkinsServer is internal/fakejenkins, anonymous and taking any job
-// and parameter, served on addr with each trigger's arrival recorded.
+// fakeJenkinsServer is internal/fakejenkins, taking any job and parameter
+// from user jenkinsUser with the given API token, served on addr with each
+// trigger's arrival recorded.
 type fakeJenkinsServer struct {
 	fake *fakejenkins.Server
 	http *loopbackServer
@@ -139,7 +173,10 @@ type fakeJenkinsServer struct {
 
 // startFakeJenkins serves the fake Jenkins on addr (a loopback address the
 // server under test is configured with).
-func startFakeJenkins(addr string, clock *triggerClock) (*fakeJenkinsServer, error) {
+func startFakeJenkins(addr, token string, clock *triggerClock) (*fakeJenkinsServer, error) {
+	if token == "" {
+		return nil, errors.New("-latency-jenkins needs the fake's API token in $" + jenkinsTokenEnv)
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("-latency-jenkins: %w", err)
@@ -151,7 +188,7 @@ func startFakeJenkins(addr string, clock *triggerClock) (*fakeJenkinsServer, err
 	if err != nil {
 		return nil, err
 	}
-	fake := fakejenkins.New(fakejenkins.Options{})
+	fake := fakejenkins.New(fakejenkins.Options{User: jenkinsUser, Token: token})
 	return &fakeJenkinsServer{fake: fake, http: serveListener(ln, clock.wrap(fake))}, nil
 }
 

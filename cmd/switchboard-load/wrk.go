@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // wrkResultPrefix starts the line the generated script's done() prints.
@@ -92,6 +93,12 @@ type wrkFiles struct {
 // SHA made from run) and the script that sends it signed with secret as
 // event, with delivery IDs that start with run.
 func writeWrkFiles(dir, secret, event string, size int, run uint32) (wrkFiles, error) {
+	// Go's %q quoting is Lua's for everything but control characters.
+	for _, v := range []string{dir, event} {
+		if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return wrkFiles{}, fmt.Errorf("wrk script: %q has a control character", v)
+		}
+	}
 	tmpl, err := newPayloadTemplate(size)
 	if err != nil {
 		return wrkFiles{}, err

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/switchboard-dev/switchboard/store"
+)
+
+// waitLimit bounds every wait for something asynchronous; it is a failure
+// deadline, not a measured duration.
+const waitLimit = 20 * time.Second
+
+func TestParseBenchFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  string
+		want string // wanted error substring; "" = accepted
+	}{
+		{"serve floor", []string{"-serve", "floor", "-listen", "127.0.0.1:3201"}, "s", ""},
+		{"serve probe", []string{"-serve", "sqlite-probe", "-probe-db", "/tmp/p.db"}, "s", ""},
+		{"serve needs a secret", []string{"-serve", "floor"}, "", "-serve needs -secret"},
+		{"serve unknown subject", []string{"-serve", "nginx"}, "s", `-serve "nginx": want floor or sqlite-probe`},
+		{"probe needs a file", []string{"-serve", "sqlite-probe"}, "s", "needs -probe-db"},
+		{"probe-db alone", []string{"-url", "http://127.0.0.1:1/webhook", "-probe-db", "x"}, "s", "-probe-db needs -serve"},
+		{"serve on a remote address", []string{"-serve", "floor", "-listen", "0.0.0.0:3201"}, "s", "not loopback"},
+		{"serve with a target", []string{"-serve", "floor", "-url", "http://127.0.0.1:1/webhook"}, "s", "run on their own"},
+		{"two modes", []string{"-serve", "floor", "-table", "rows"}, "s", "give one of"},
+		{"wrk", []string{"-wrk", "http://127.0.0.1:3201/webhook", "-name", "floor"}, "s", ""},
+		{"wrk needs a name", []string{"-wrk", "http://127.0.0.1:3201/webhook"}, "s", "-wrk needs -name"},
+		{"wrk remote", []string{"-wrk", "http://example.com/webhook", "-name", "x"}, "s", "not loopback"},
+		{"wrk fewer connections than threads", []string{"-wrk", "http://127.0.0.1:1/", "-name", "x", "-c", "1"}, "s", "at least -wrk-threads"},
+		{"table", []string{"-table", "rows.jsonl"}, "", ""},
+		{"backlog", []string{"-url", "http://127.0.0.1:1/webhook", "-backlog-db", "x.db"}, "s", ""},
+		{"backlog needs a url", []string{"-inproc", "sqlite", "-backlog-db", "x.db"}, "", "need -url"},
+		{"latency with two urls", []string{"-url", "http://127.0.0.1:1/w,http://127.0.0.1:2/w", "-latency-jenkins", "127.0.0.1:3"}, "s", "one -url"},
+		{"negative wait", []string{"-url", "http://127.0.0.1:1/webhook", "-latency-wait", "-1s"}, "s", "not negative"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(secretEnv, tc.env)
+			_, err := parseFlags(tc.args, io.Discard)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("parseFlags: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("parseFlags = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// post sends one delivery signed with secret to h and returns the status.
+func post(t *testing.T, h http.Handler, secret, id string, body []byte) int {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "push")
+	if id != "" {
+		req.Header.Set("X-GitHub-Delivery", id)
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+func openTestProbe(t *testing.T) (*sqliteProbe, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "probe.db")
+	p, err := openProbe(context.Background(), path, testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.close() })
+	return p, path
+}
+
+func TestSQLiteProbeAnswers(t *testing.T) {
+	p, path := openTestProbe(t)
+	p.start()
+	body := []byte(`{"ref":"refs/heads/main"}`)
+	tests := []struct {
+		name   string
+		secret string
+		id     string
+		want   int
+		rows   int64 // rows stored after the request
+	}{
+		{"valid", testSecret, "d-1", http.StatusAccepted, 1},
+		{"duplicate stores nothing more", testSecret, "d-1", http.StatusAccepted, 1},
+		{"wrong secret", "other", "d-2", http.StatusUnauthorized, 1},
+		{"no delivery ID", testSecret, "", http.StatusBadRequest, 1},
+		{"another valid", testSecret, "d-3", http.StatusAccepted, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := post(t, p, tc.secret, tc.id, body); got != tc.want {
+				t.Errorf("status %d, want %d", got, tc.want)
+			}
+			if n, err := countDeliveries(context.Background(), path); err != nil || n != tc.rows {
+				t.Errorf("%d rows (%v), want %d", n, err, tc.rows)
+			}
+		})
+	}
+	t.Run("GET", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/webhook", nil))
+		if rec.Code != http.StatusMethodNotAllowed {
+			t.Errorf("status %d, want 405", rec.Code)
+		}
+	})
+	t.Run("stored body is the raw body", func(t *testing.T) {
+		var got []byte
+		if err := p.db.QueryRow(`SELECT payload FROM deliveries WHERE id = 'd-3'`).Scan(&got); err != nil || !bytes.Equal(got, body) {
+			t.Errorf("payload %q (%v), want %q", got, err, body)
+		}
+	})
+	t.Run("after close", func(t *testing.T) {
+		if err := p.close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := post(t, p, testSecret, "d-4", body); got != http.StatusServiceUnavailable {
+			t.Errorf("status %d after close, want 503", got)
+		}
+	})
+}
+
+// TestSQLiteProbeGroupCommit shows that deliveries waiting together share
+// one transaction: they are queued before the writer starts.
+func TestSQLiteProbeGroupCommit(t *testing.T) {
+	p, path := openTestProbe(t)
+	const n = 20
+	var wg sync.WaitGroup
+	codes := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = post(t, p, testSecret, fmt.Sprintf("d-%d", i), []byte(fmt.Sprintf(`{"n":%d}`, i)))
+		}()
+	}
+	deadline := time.Now().Add(waitLimit)
+	for len(p.reqs) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d requests queued", len(p.reqs), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	p.start()
+	wg.Wait()
+	for i, c := range codes {
+		if c != http.StatusAccepted {
+			t.Errorf("request %d answered %d", i, c)
+		}
+	}
+	if b, r := p.batches.Load(), p.rows.Load(); b != 1 || r != n {
+		t.Errorf("%d rows in %d transactions, want %d in 1", r, b, n)
+	}
+	if got, err := countDeliveries(context.Background(), path); err != nil || got != n {
+		t.Errorf("%d rows stored (%v), want %d", got, err, n)
+	}
+}
+
+// TestBacklogSamples reads River's jobs from a real store's SQLite file
+// while the store has it open.
+func TestBacklogSamples(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	logger := logrus.New()
+	logger.SetOutput(io.Discard)
+	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: path, Logger: logrus.NewEntry(logger)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Stop(ctx)
+	const n = 5
+	for i := range n {
+		if _, err := st.Enqueue(ctx, store.Delivery{ID: fmt.Sprintf("d-%d", i), Event: "push", Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := openBacklogDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	loadDone := make(chan struct{})
+	close(loadDone)
+	var progress bytes.Buffer
+	rep, err := watchBacklog(ctx, db, time.Now(), time.Second, 0, loadDone, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := jobCounts{Queued: n}
+	if got := rep.AtEnd.Kinds["process_delivery"]; got != want || rep.AtEnd.backlog() != n {
+		t.Errorf("at end %+v (backlog %d), want %+v", got, rep.AtEnd.backlog(), want)
+	}
+	if rep.EmptyAfter >= 0 {
+		t.Errorf("backlog of %d reported empty after %.2fs", n, rep.EmptyAfter)
+	}
+	if !strings.Contains(progress.String(), "process_delivery q=5 r=0 done=0") {
+		t.Errorf("progress: %q", progress.String())
+	}
+
+	// Jobs finished (as a worker would leave them): the drain sees it.
+	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Exec(`UPDATE river_job SET state = 'completed', finalized_at = ? WHERE kind = 'process_delivery'`, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = watchBacklog(ctx, db, time.Now(), time.Second, waitLimit, loadDone, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Last.Kinds["process_delivery"]; got != (jobCounts{Completed: n}) || rep.EmptyAfter < 0 {
+		t.Errorf("after completion %+v, empty after %.2fs", got, rep.EmptyAfter)
+	}
+}
+
+func TestTriggerLatency(t *testing.T) {
+	clock := newTriggerClock()
+	fj, err := startFakeJenkins("127.0.0.1:0", "the-token", clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fj.stop()
+	trigger := func(id, token string) int {
+		t.Helper()
+		form := url.Values{latencyParam: {id}, "GIT_SHA": {"abc"}}
+		req, err := http.NewRequest(http.MethodPost, fj.http.URL+"/job/acme/job/widgets/buildWithParameters", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(jenkinsUser, token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	sent := time.Now()
+	for _, id := range []string{"a", "b", "c"} {
+		clock.onSend(id, sent)
+	}
+	if got := trigger("a", "the-token"); got != http.StatusCreated {
+		t.Fatalf("trigger answered %d", got)
+	}
+	if got := trigger("b", "wrong"); got != http.StatusUnauthorized {
+		t.Fatalf("trigger with a wrong token answered %d", got)
+	}
+	trigger("a", "the-token") // a second build for one delivery
+	trigger("b", "the-token")
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	clock.wait(ctx, []string{"a", "b"})
+	if ctx.Err() != nil {
+		t.Fatal("triggers a and b were not recorded")
+	}
+	rep := clock.report([]string{"a", "b", "c"})
+	if rep.Delivered != 3 || rep.Triggered != 2 || rep.Missing != 1 || rep.Extra != 1 {
+		t.Errorf("report %+v, want 3 delivered, 2 triggered, 1 missing, 1 extra", rep)
+	}
+	if rep.Latency.P50 <= 0 || rep.Latency.Max < rep.Latency.P50 {
+		t.Errorf("latencies %+v", rep.Latency)
+	}
+	if got := len(fj.fake.Triggers()); got != 3 {
+		t.Errorf("the fake Jenkins recorded %d triggers, want 3", got)
+	}
+
+	for _, tc := range []struct{ name, addr, token, want string }{
+		{"no token", "127.0.0.1:0", "", "API token"},
+		{"remote", "192.0.2.1:8080", "t", "not a loopback address"},
+		{"no port", "127.0.0.1", "t", "missing port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := startFakeJenkins(tc.addr, tc.token, newTriggerClock()); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("startFakeJenkins = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}
