@@ -4,9 +4,9 @@
 # with 8 KiB signed pushes (one fixed body with its precomputed
 # X-Hub-Signature-256, a unique X-GitHub-Delivery per request):
 #
-#   floor        HMAC only, Go net/http (switchboard-load -serve floor)
+#   floor        HMAC only, Go net/http (switchboard-bench-subject -subject floor)
 #   sqlite-probe HMAC + raw body in SQLite, one writer, 1 ms group commit,
-#                synchronous FULL (switchboard-load -serve sqlite-probe)
+#                synchronous FULL (switchboard-bench-subject -subject sqlite-probe)
 #   switchboard  the real `switchboard serve` on SQLite, workers on, one rule
 #                on push that matches nothing
 #   probot       Probot 14 (when node and npm are present), a minimal app
@@ -53,6 +53,7 @@ echo "$(go version), $(wrk -v 2>&1 | head -1)"
 
 go build -o "$dir/switchboard" ./cmd/switchboard
 go build -o "$dir/switchboard-load" ./cmd/switchboard-load
+go build -o "$dir/switchboard-bench-subject" ./cmd/switchboard-bench-subject
 secret="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 export SWITCHBOARD_LOAD_SECRET="$secret" GITHUB_WEBHOOK_SECRET="$secret"
 rows="$dir/rows.jsonl"
@@ -87,14 +88,14 @@ drive() {
 for s in $subjects; do
   case "$s" in
   floor)
-    "$dir/switchboard-load" -serve floor -listen 127.0.0.1:3201 &
+    "$dir/switchboard-bench-subject" -subject floor -listen 127.0.0.1:3201 &
     pid=$!
     wait_http http://127.0.0.1:3201/webhook
     drive floor http://127.0.0.1:3201/webhook "$pid"
     stop
     ;;
   sqlite-probe)
-    "$dir/switchboard-load" -serve sqlite-probe -listen 127.0.0.1:3202 -probe-db "$dir/probe.db" &
+    "$dir/switchboard-bench-subject" -subject sqlite-probe -listen 127.0.0.1:3202 -db "$dir/probe.db" &
     pid=$!
     wait_http http://127.0.0.1:3202/webhook
     drive sqlite-probe http://127.0.0.1:3202/webhook "$pid" "$dir/probe.db"

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,15 +16,12 @@ import (
 )
 
 // benchOptions are the flags of the benchmark scripts' modes
-// (scripts/bench-*.sh). Three run on their own: -serve (a subject server
-// in its own process), -wrk (one subject's row, driven by wrk) and -table
-// (the rows as a table). Two add to a -url run: -backlog-db samples the
-// queue, -latency-jenkins times delivery -> Jenkins trigger.
+// (scripts/bench-*.sh). Two run on their own: -wrk (one subject's row,
+// driven by wrk) and -table (the rows as a table). Three add to a -url
+// run: -backlog-db samples the queue, -latency-jenkins times delivery ->
+// Jenkins trigger, -metric prints one of the target's metrics. The subjects
+// other than Switchboard are served by cmd/switchboard-bench-subject.
 type benchOptions struct {
-	serve   string // "floor" or "sqlite-probe"
-	listen  string
-	probeDB string
-
 	wrkURL     string
 	name       string
 	wrkPID     int
@@ -47,9 +43,6 @@ type benchOptions struct {
 
 // addBenchFlags declares the benchmark flags on fs.
 func addBenchFlags(fs *flag.FlagSet, b *benchOptions) {
-	fs.StringVar(&b.serve, "serve", "", `serve a subject in this process until interrupted: "floor" (HMAC only) or "sqlite-probe" (HMAC + raw body in SQLite, group commit)`)
-	fs.StringVar(&b.listen, "listen", "127.0.0.1:0", "with -serve: address to listen on (loopback only unless -allow-remote)")
-	fs.StringVar(&b.probeDB, "probe-db", "", "with -serve sqlite-probe: the SQLite file")
 	fs.StringVar(&b.wrkURL, "wrk", "", "drive this URL with wrk (one fixed signed body, a unique delivery ID per request) and print the subject's row")
 	fs.StringVar(&b.name, "name", "", "with -wrk: the subject's name in the table (\"floor\" is the one ratios are to)")
 	fs.IntVar(&b.wrkPID, "wrk-pid", 0, "with -wrk: the subject's process, whose peak RSS (VmHWM) is read after the run")
@@ -69,8 +62,6 @@ func addBenchFlags(fs *flag.FlagSet, b *benchOptions) {
 // standalone is the mode that runs on its own, if any.
 func (b benchOptions) standalone() string {
 	switch {
-	case b.serve != "":
-		return "serve"
 	case b.wrkURL != "":
 		return "wrk"
 	case b.table != "":
@@ -82,7 +73,7 @@ func (b benchOptions) standalone() string {
 // check validates the benchmark flags against the rest of o.
 func (b benchOptions) check(o options) error {
 	modes := 0
-	for _, set := range []bool{b.serve != "", b.wrkURL != "", b.table != ""} {
+	for _, set := range []bool{b.wrkURL != "", b.table != ""} {
 		if set {
 			modes++
 		}
@@ -90,17 +81,11 @@ func (b benchOptions) check(o options) error {
 	targeted := b.backlogDB != "" || b.latencyJenkins != "" || b.metric != ""
 	switch {
 	case modes > 1:
-		return errors.New("give one of -serve, -wrk and -table")
+		return errors.New("give -wrk or -table, not both")
 	case modes == 1 && (o.url != "" || o.inproc != "" || o.floor || targeted):
-		return errors.New("-serve, -wrk and -table run on their own: no -url, -inproc, -floor, -backlog-db, -latency-jenkins or -metric")
+		return errors.New("-wrk and -table run on their own: no -url, -inproc, -floor, -backlog-db, -latency-jenkins or -metric")
 	case targeted && o.url == "":
 		return errors.New("-backlog-db, -latency-jenkins and -metric need -url")
-	case b.serve != "" && b.serve != "floor" && b.serve != "sqlite-probe":
-		return fmt.Errorf("-serve %q: want floor or sqlite-probe", b.serve)
-	case b.serve == "sqlite-probe" && b.probeDB == "":
-		return errors.New("-serve sqlite-probe needs -probe-db")
-	case b.serve == "" && b.probeDB != "":
-		return errors.New("-probe-db needs -serve sqlite-probe")
 	case b.wrkURL != "" && b.name == "":
 		return errors.New("-wrk needs -name")
 	case b.wrkThreads < 1 || b.wrkThreads > 256:
@@ -114,26 +99,16 @@ func (b benchOptions) check(o options) error {
 	case b.latencyJenkins != "" && strings.Contains(o.url, ","):
 		return errors.New("-latency-jenkins takes one -url")
 	}
-	if b.serve != "" {
-		if _, _, err := net.SplitHostPort(b.listen); err != nil {
-			return fmt.Errorf("-listen: %v", err)
-		}
-		if err := checkURL("http://"+b.listen, o.allowRemote); err != nil {
-			return fmt.Errorf("-listen: %v", err)
-		}
-	}
 	if b.wrkURL != "" {
 		return checkURL(b.wrkURL, o.allowRemote)
 	}
 	return nil
 }
 
-// runStandalone runs the -serve, -wrk or -table mode.
+// runStandalone runs the -wrk or -table mode.
 func runStandalone(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	b := o.bench
 	switch b.standalone() {
-	case "serve":
-		return serveSubject(ctx, b, o.secret, stderr)
 	case "wrk":
 		res, err := runWrk(ctx, wrkConfig{
 			Bin: b.wrkBin, Name: b.name, URL: b.wrkURL, Secret: o.secret, Event: o.event, Size: o.size,
@@ -162,37 +137,6 @@ func runStandalone(ctx context.Context, o options, stdout, stderr io.Writer) err
 		}
 		return errors.Join(errs...)
 	}
-}
-
-// serveSubject serves the floor or the SQLite probe on b.listen until ctx
-// ends.
-func serveSubject(ctx context.Context, b benchOptions, secret string, stderr io.Writer) error {
-	ln, err := net.Listen("tcp", b.listen)
-	if err != nil {
-		return err
-	}
-	var probe *sqliteProbe
-	h := floorHandler(secret)
-	if b.serve == "sqlite-probe" {
-		if probe, err = openProbe(ctx, b.probeDB, secret); err != nil {
-			ln.Close()
-			return err
-		}
-		probe.start()
-		h = probe
-	}
-	srv := serveListener(ln, h)
-	fmt.Fprintf(stderr, "serving %s on %s\n", b.serve, srv.URL)
-	<-ctx.Done()
-	err = srv.stop()
-	if probe != nil {
-		batches, rows := probe.batches.Load(), probe.rows.Load()
-		err = errors.Join(err, probe.close())
-		if batches > 0 {
-			fmt.Fprintf(stderr, "probe: %d deliveries in %d transactions (%.1f a commit)\n", rows, batches, float64(rows)/float64(batches))
-		}
-	}
-	return err
 }
 
 // targetExtras is what -backlog-db, -latency-jenkins and -metric add to a

@@ -3,18 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,15 +29,9 @@ func TestParseBenchFlags(t *testing.T) {
 		env  string
 		want string // wanted error substring; "" = accepted
 	}{
-		{"serve floor", []string{"-serve", "floor", "-listen", "127.0.0.1:3201"}, "s", ""},
-		{"serve probe", []string{"-serve", "sqlite-probe", "-probe-db", "/tmp/p.db"}, "s", ""},
-		{"serve needs a secret", []string{"-serve", "floor"}, "", "-serve needs -secret"},
-		{"serve unknown subject", []string{"-serve", "nginx"}, "s", `-serve "nginx": want floor or sqlite-probe`},
-		{"probe needs a file", []string{"-serve", "sqlite-probe"}, "s", "needs -probe-db"},
-		{"probe-db alone", []string{"-url", "http://127.0.0.1:1/webhook", "-probe-db", "x"}, "s", "-probe-db needs -serve"},
-		{"serve on a remote address", []string{"-serve", "floor", "-listen", "0.0.0.0:3201"}, "s", "not loopback"},
-		{"serve with a target", []string{"-serve", "floor", "-url", "http://127.0.0.1:1/webhook"}, "s", "run on their own"},
-		{"two modes", []string{"-serve", "floor", "-table", "rows"}, "s", "give one of"},
+		{"wrk and table", []string{"-wrk", "http://127.0.0.1:3201/webhook", "-name", "floor", "-table", "rows"}, "s", "not both"},
+		{"wrk with a target", []string{"-wrk", "http://127.0.0.1:3201/webhook", "-name", "floor", "-url", "http://127.0.0.1:1/webhook"}, "s", "run on their own"},
+		{"wrk needs a secret", []string{"-wrk", "http://127.0.0.1:3201/webhook", "-name", "floor"}, "", "-wrk needs -secret"},
 		{"wrk", []string{"-wrk", "http://127.0.0.1:3201/webhook", "-name", "floor"}, "s", ""},
 		{"wrk needs a name", []string{"-wrk", "http://127.0.0.1:3201/webhook"}, "s", "-wrk needs -name"},
 		{"wrk remote", []string{"-wrk", "http://example.com/webhook", "-name", "x"}, "s", "not loopback"},
@@ -64,120 +53,6 @@ func TestParseBenchFlags(t *testing.T) {
 				t.Errorf("parseFlags = %v, want it to say %q", err, tc.want)
 			}
 		})
-	}
-}
-
-// post sends one delivery signed with secret to h and returns the status.
-func post(t *testing.T, h http.Handler, secret, id string, body []byte) int {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", "push")
-	if id != "" {
-		req.Header.Set("X-GitHub-Delivery", id)
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec.Code
-}
-
-func openTestProbe(t *testing.T) (*sqliteProbe, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "probe.db")
-	p, err := openProbe(context.Background(), path, testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.close() })
-	return p, path
-}
-
-func TestSQLiteProbeAnswers(t *testing.T) {
-	p, path := openTestProbe(t)
-	p.start()
-	body := []byte(`{"ref":"refs/heads/main"}`)
-	tests := []struct {
-		name   string
-		secret string
-		id     string
-		want   int
-		rows   int64 // rows stored after the request
-	}{
-		{"valid", testSecret, "d-1", http.StatusAccepted, 1},
-		{"duplicate stores nothing more", testSecret, "d-1", http.StatusAccepted, 1},
-		{"wrong secret", "other", "d-2", http.StatusUnauthorized, 1},
-		{"no delivery ID", testSecret, "", http.StatusBadRequest, 1},
-		{"another valid", testSecret, "d-3", http.StatusAccepted, 2},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := post(t, p, tc.secret, tc.id, body); got != tc.want {
-				t.Errorf("status %d, want %d", got, tc.want)
-			}
-			if n, err := countDeliveries(context.Background(), path); err != nil || n != tc.rows {
-				t.Errorf("%d rows (%v), want %d", n, err, tc.rows)
-			}
-		})
-	}
-	t.Run("GET", func(t *testing.T) {
-		rec := httptest.NewRecorder()
-		p.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/webhook", nil))
-		if rec.Code != http.StatusMethodNotAllowed {
-			t.Errorf("status %d, want 405", rec.Code)
-		}
-	})
-	t.Run("stored body is the raw body", func(t *testing.T) {
-		var got []byte
-		if err := p.db.QueryRow(`SELECT payload FROM deliveries WHERE id = 'd-3'`).Scan(&got); err != nil || !bytes.Equal(got, body) {
-			t.Errorf("payload %q (%v), want %q", got, err, body)
-		}
-	})
-	t.Run("after close", func(t *testing.T) {
-		if err := p.close(); err != nil {
-			t.Fatal(err)
-		}
-		if got := post(t, p, testSecret, "d-4", body); got != http.StatusServiceUnavailable {
-			t.Errorf("status %d after close, want 503", got)
-		}
-	})
-}
-
-// TestSQLiteProbeGroupCommit shows that deliveries waiting together share
-// one transaction: they are queued before the writer starts.
-func TestSQLiteProbeGroupCommit(t *testing.T) {
-	p, path := openTestProbe(t)
-	const n = 20
-	var wg sync.WaitGroup
-	codes := make([]int, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes[i] = post(t, p, testSecret, fmt.Sprintf("d-%d", i), []byte(fmt.Sprintf(`{"n":%d}`, i)))
-		}()
-	}
-	deadline := time.Now().Add(waitLimit)
-	for len(p.reqs) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d requests queued", len(p.reqs), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	p.start()
-	wg.Wait()
-	for i, c := range codes {
-		if c != http.StatusAccepted {
-			t.Errorf("request %d answered %d", i, c)
-		}
-	}
-	if b, r := p.batches.Load(), p.rows.Load(); b != 1 || r != n {
-		t.Errorf("%d rows in %d transactions, want %d in 1", r, b, n)
-	}
-	if got, err := countDeliveries(context.Background(), path); err != nil || got != n {
-		t.Errorf("%d rows stored (%v), want %d", got, err, n)
 	}
 }
 

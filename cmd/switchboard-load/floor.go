@@ -2,51 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/benchsubject"
 )
 
-// floorMaxBody is the floor server's body limit, GitHub's own cap.
-const floorMaxBody = 25 << 20
-
-// floorHandler is the floor: the least a webhook server must do. It reads
-// the body under a limit, checks the SHA-256 HMAC and answers 202, storing
-// nothing, so that intake's cost shows as a ratio to it.
-func floorHandler(secret string) http.Handler {
-	key := []byte(secret)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, floorMaxBody))
-		if err != nil {
-			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		sig, ok := strings.CutPrefix(r.Header.Get("X-Hub-Signature-256"), "sha256=")
-		got, err := hex.DecodeString(sig)
-		mac := hmac.New(sha256.New, key)
-		mac.Write(body)
-		if !ok || err != nil || !hmac.Equal(got, mac.Sum(nil)) {
-			http.Error(w, "bad signature", http.StatusUnauthorized)
-			return
-		}
-		b, _ := json.Marshal(map[string]string{"delivery": r.Header.Get("X-GitHub-Delivery"), "status": "queued"})
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusAccepted)
-		_, _ = w.Write(b)
-	})
-}
+// floorHandler is the HMAC-only floor (internal/benchsubject).
+func floorHandler(secret string) http.Handler { return benchsubject.Floor(secret) }
 
 // loopbackServer is an HTTP server on a loopback port, serving in the
 // background until stop.

@@ -122,10 +122,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := o.bench.check(o); err != nil {
 		return o, err
 	}
-	if mode := o.bench.standalone(); mode == "serve" || mode == "wrk" {
-		if o.secret == "" {
-			return o, fmt.Errorf("-%s needs -secret or $%s", mode, secretEnv)
-		}
+	if o.bench.standalone() == "wrk" && o.secret == "" {
+		return o, errors.New("-wrk needs -secret or $" + secretEnv)
 	}
 	standalone := o.bench.standalone() != ""
 	switch {

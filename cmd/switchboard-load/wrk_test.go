@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/benchsubject"
 )
 
 func TestWriteWrkFiles(t *testing.T) {
@@ -237,17 +239,17 @@ func TestWrkDrivesSubjects(t *testing.T) {
 
 	t.Run("sqlite probe stores every delivery", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "probe.db")
-		p, err := openProbe(context.Background(), db, testSecret)
+		p, err := benchsubject.OpenProbe(context.Background(), db, testSecret)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.start()
+		p.Start()
 		srv := httptest.NewServer(p)
 		c := cfg
 		c.Name, c.URL, c.CountDB = "sqlite-probe", srv.URL+"/webhook", db
 		res, err := runWrk(context.Background(), c, io.Discard)
 		srv.Close()
-		if cerr := p.close(); cerr != nil {
+		if cerr := p.Close(); cerr != nil {
 			t.Error(cerr)
 		}
 		if err != nil {

@@ -1,11 +1,13 @@
-package main
+// Package benchsubject holds the servers the benchmarks set beside
+// Switchboard (scripts/bench-intake.sh): the HMAC-only floor and a plain
+// SQLite group-commit probe. They are measuring sticks, not product code:
+// each does the least its name says, so that what Switchboard costs on top
+// shows as a ratio.
+package benchsubject
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -34,14 +36,14 @@ type probeReq struct {
 	reply     chan error // buffered: the writer never blocks on it
 }
 
-// sqliteProbe is the plain group-commit server the benchmark sets beside
+// Probe is the plain group-commit server the benchmark sets beside
 // Switchboard: it checks the HMAC, and a single writer stores the raw body
 // in one SQLite table, committing whatever requests wait (up to
 // probeMaxBatch, waiting at most probeMaxWait) in one transaction with
 // synchronous=FULL, and answers 202 after the commit. It is what durable
 // intake costs on SQLite with nothing else: no queue, no job rows, no
 // parsing.
-type sqliteProbe struct {
+type Probe struct {
 	key     []byte
 	db      *sql.DB
 	reqs    chan *probeReq
@@ -53,9 +55,13 @@ type sqliteProbe struct {
 	rows    atomic.Int64 // deliveries committed (duplicates included)
 }
 
-// openProbe opens (creating) the probe's database at path. Call start to
-// run its writer, and close when done.
-func openProbe(ctx context.Context, path, secret string) (*sqliteProbe, error) {
+// Stats are the transactions the writer committed and the deliveries in
+// them (duplicates included).
+func (p *Probe) Stats() (batches, rows int64) { return p.batches.Load(), p.rows.Load() }
+
+// OpenProbe opens (creating) the probe's database at path. Call Start to
+// run its writer, and Close when done.
+func OpenProbe(ctx context.Context, path, secret string) (*Probe, error) {
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, errors.New("probe: database path must be given and not contain '?'")
 	}
@@ -80,7 +86,7 @@ func openProbe(ctx context.Context, path, secret string) (*sqliteProbe, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("probe: create table: %w", err)
 	}
-	return &sqliteProbe{
+	return &Probe{
 		key:     []byte(secret),
 		db:      db,
 		reqs:    make(chan *probeReq, probeMaxBatch),
@@ -89,8 +95,8 @@ func openProbe(ctx context.Context, path, secret string) (*sqliteProbe, error) {
 	}, nil
 }
 
-// start runs the single writer until close.
-func (p *sqliteProbe) start() {
+// Start runs the single writer until Close.
+func (p *Probe) Start() {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -99,16 +105,16 @@ func (p *sqliteProbe) start() {
 	}()
 }
 
-// close stops the writer after what is waiting and closes the database.
-// Requests arriving after close answer 503.
-func (p *sqliteProbe) close() error {
+// Close stops the writer after what is waiting and closes the database.
+// Requests arriving after Close answer 503.
+func (p *Probe) Close() error {
 	p.once.Do(func() { close(p.stopped) })
 	p.wg.Wait()
 	return p.db.Close()
 }
 
 // writer commits the waiting requests in batches until stopped.
-func (p *sqliteProbe) writer() {
+func (p *Probe) writer() {
 	wait := time.NewTimer(time.Hour)
 	wait.Stop()
 	for {
@@ -147,7 +153,7 @@ func (p *sqliteProbe) writer() {
 }
 
 // drain answers the requests left when the writer stops.
-func (p *sqliteProbe) drain() {
+func (p *Probe) drain() {
 	for {
 		select {
 		case r := <-p.reqs:
@@ -159,7 +165,7 @@ func (p *sqliteProbe) drain() {
 }
 
 // commit writes batch in one transaction and answers each request.
-func (p *sqliteProbe) commit(batch []*probeReq) {
+func (p *Probe) commit(batch []*probeReq) {
 	err := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 		defer cancel()
@@ -190,8 +196,8 @@ func (p *sqliteProbe) commit(batch []*probeReq) {
 	}
 }
 
-// count is how many deliveries the table holds.
-func (p *sqliteProbe) count(ctx context.Context) (int64, error) {
+// Count is how many deliveries the table holds.
+func (p *Probe) Count(ctx context.Context) (int64, error) {
 	var n int64
 	err := p.db.QueryRowContext(ctx, `SELECT count(*) FROM deliveries`).Scan(&n)
 	return n, err
@@ -201,22 +207,18 @@ func (p *sqliteProbe) count(ctx context.Context) (int64, error) {
 // GitHub's cap, 401 without a valid X-Hub-Signature-256, 400 without
 // X-GitHub-Event or X-GitHub-Delivery, 503 when it cannot be stored, and
 // 202 once it is committed.
-func (p *sqliteProbe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (p *Probe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, floorMaxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	sig, ok := strings.CutPrefix(r.Header.Get("X-Hub-Signature-256"), "sha256=")
-	got, err := hex.DecodeString(sig)
-	mac := hmac.New(sha256.New, p.key)
-	mac.Write(body)
-	if !ok || err != nil || !hmac.Equal(got, mac.Sum(nil)) {
+	if !validSignature(p.key, r.Header.Get("X-Hub-Signature-256"), body) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
