@@ -52,4 +52,4 @@ curl -fs http://127.0.0.1:3321/readyz >/dev/null || { cat "$dir/serve.log" >&2; 
 
 echo "== $rate deliveries/s for $dur, $size-byte pushes, one Jenkins trigger each (fake Jenkins on 127.0.0.1:3322)"
 "$dir/switchboard-load" -url http://127.0.0.1:3321/webhook -rate "$rate" -d "$dur" -c 8 -size "$size" \
-  -latency-jenkins 127.0.0.1:3322 -metric switchboard_delivery_to_action_seconds
+  -latency-jenkins 127.0.0.1:3322 -stages-db "$dir/switchboard.db" -metric switchboard_delivery_to_action_seconds

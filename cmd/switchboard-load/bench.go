@@ -38,6 +38,7 @@ type benchOptions struct {
 
 	latencyJenkins string
 	latencyWait    time.Duration
+	stagesDB       string
 	metric         string
 }
 
@@ -56,6 +57,7 @@ func addBenchFlags(fs *flag.FlagSet, b *benchOptions) {
 	fs.DurationVar(&b.backlogAfter, "backlog-after", 10*time.Second, "with -backlog-db: how long to wait after the run for the backlog to empty")
 	fs.StringVar(&b.latencyJenkins, "latency-jenkins", "", "with -url: serve a fake Jenkins (user '"+jenkinsUser+"', API token $"+jenkinsTokenEnv+") on this loopback address and report delivery sent -> trigger received for each delivery (build parameter "+latencyParam+")")
 	fs.DurationVar(&b.latencyWait, "latency-wait", 10*time.Second, "with -latency-jenkins: how long to wait after the run for the last triggers")
+	fs.StringVar(&b.stagesDB, "stages-db", "", "with -latency-jenkins: after the run, split each delivery's path into stages by the timestamps in this SQLite store file")
 	fs.StringVar(&b.metric, "metric", "", "with -url: after the run, print the target's /metrics lines that start with this name")
 }
 
@@ -96,6 +98,8 @@ func (b benchOptions) check(o options) error {
 		return errors.New("-wrk-pid must be a process ID")
 	case b.backlogEvery <= 0 || b.backlogAfter < 0 || b.latencyWait < 0:
 		return errors.New("-backlog-every must be positive, -backlog-after and -latency-wait not negative")
+	case b.stagesDB != "" && b.latencyJenkins == "":
+		return errors.New("-stages-db needs -latency-jenkins")
 	case b.latencyJenkins != "" && strings.Contains(o.url, ","):
 		return errors.New("-latency-jenkins takes one -url")
 	}
@@ -144,6 +148,7 @@ func runStandalone(ctx context.Context, o options, stdout, stderr io.Writer) err
 type targetExtras struct {
 	Backlog *backlogReport `json:"backlog,omitempty"`
 	Latency *latencyReport `json:"trigger_latency,omitempty"`
+	Stages  []stage        `json:"stages,omitempty"`
 	Metric  []string       `json:"metric,omitempty"`
 }
 
@@ -206,6 +211,11 @@ func runTarget(ctx context.Context, cfg loadConfig, o options, stderr io.Writer)
 		if len(ids) > 0 && rep.Triggered == 0 {
 			err = errors.Join(err, errNoTriggers)
 		}
+		if b.stagesDB != "" {
+			stages, serr := readStages(ctx, b.stagesDB, ids)
+			ex.Stages = stages
+			err = errors.Join(err, serr)
+		}
 	}
 	if b.metric != "" {
 		lines, merr := scrapeMetric(ctx, o.url, b.metric)
@@ -261,6 +271,7 @@ func printExtras(w io.Writer, ex targetExtras, metric string) {
 		fmt.Fprintf(w, "delivery sent -> Jenkins trigger received: %d of %d deliveries triggered (%d missing, %d extra)\n", l.Triggered, l.Delivered, l.Missing, l.Extra)
 		fmt.Fprintf(w, "  latency ms    p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", l.Latency.P50, l.Latency.P90, l.Latency.P99, l.Latency.Max)
 	}
+	printStages(w, ex.Stages)
 	if metric != "" {
 		if len(ex.Metric) == 0 {
 			fmt.Fprintf(w, "%s: not exposed by the target\n", metric)
