@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -13,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/sirupsen/logrus"
 
+	"github.com/switchboard-dev/switchboard/pipeline"
 	"github.com/switchboard-dev/switchboard/store"
 )
 
@@ -183,5 +186,87 @@ func TestTriggerLatency(t *testing.T) {
 				t.Errorf("startFakeJenkins = %v, want it to say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestReadStages splits deliveries' paths by the timestamps of a real
+// store: deliveries and their process_delivery jobs queued by Enqueue,
+// run_action jobs by InsertJobs, then the times set to known values as the
+// workers would leave them.
+func TestReadStages(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	logger := logrus.New()
+	logger.SetOutput(io.Discard)
+	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: path, Logger: logrus.NewEntry(logger)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Stop(ctx)
+	for _, id := range []string{"d-1", "d-2", "d-3"} {
+		if _, err := st.Enqueue(ctx, store.Delivery{ID: id, Event: "push", Payload: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// d-3 has no action (no rule matched).
+	if _, err := st.InsertJobs(ctx, []river.InsertManyParams{
+		{Args: pipeline.RunActionArgs{Delivery: "d-1", Rule: "r"}},
+		{Args: pipeline.RunActionArgs{Delivery: "d-2", Rule: "r"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	// Per delivery (ms after base): received, pd queued, started, finished, ra queued, started, finished.
+	base := time.Date(2026, 12, 6, 14, 0, 0, 0, time.UTC)
+	at := func(ms int) string {
+		return base.Add(time.Duration(ms) * time.Millisecond).Format("2006-01-02 15:04:05.000")
+	}
+	for id, ms := range map[string][7]int{
+		"d-1": {0, 2, 30, 32, 31, 60, 65},
+		"d-2": {1000, 1004, 1010, 1012, 1011, 1051, 1053},
+		"d-3": {2000, 2001, 2003, 2004, 0, 0, 0},
+	} {
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`UPDATE deliveries SET received_at = ? WHERE id = ?`, []any{at(ms[0]), id}},
+			{`UPDATE river_job SET state = 'completed', created_at = ?, attempted_at = ?, finalized_at = ? WHERE kind = 'process_delivery' AND json_extract(args, '$.delivery') = ?`, []any{at(ms[1]), at(ms[2]), at(ms[3]), id}},
+			{`UPDATE river_job SET state = 'completed', created_at = ?, attempted_at = ?, finalized_at = ? WHERE kind = 'run_action' AND json_extract(args, '$.delivery') = ?`, []any{at(ms[4]), at(ms[5]), at(ms[6]), id}},
+		} {
+			if _, err := w.Exec(q.sql, q.args...); err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+		}
+	}
+	// d-2 was not answered 2xx in this run: left out.
+	got, err := readStages(ctx, path, []string{"d-1", "d-3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		count int
+		p50   float64
+	}{{2, 1}, {2, 2}, {1, 1}, {1, 29}, {1, 5}}
+	if len(got) != len(want) {
+		t.Fatalf("%d stages, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		if got[i].Name != stageNames[i] || got[i].Count != w.count || math.Abs(got[i].Latency.P50-w.p50) > 0.01 {
+			t.Errorf("stage %d = %+v, want %q with %d deliveries, p50 %.0f ms", i, got[i], stageNames[i], w.count, w.p50)
+		}
+	}
+	var out bytes.Buffer
+	printStages(&out, got)
+	if !strings.Contains(out.String(), "run_action queued -> started (queue wait)") {
+		t.Errorf("printed: %s", out.String())
 	}
 }

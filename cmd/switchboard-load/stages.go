@@ -24,8 +24,8 @@ ra AS (
   FROM river_job WHERE kind = 'run_action' GROUP BY 1)
 SELECT dl.id,
   (julianday(dl.received_at) - 2440587.5) * 86400000.0,
-  (julianday(pd.c) - 2440587.5) * 86400000.0, (julianday(pd.a) - 2440587.5) * 86400000.0, (julianday(pd.f) - 2440587.5) * 86400000.0,
-  (julianday(ra.c) - 2440587.5) * 86400000.0, (julianday(ra.a) - 2440587.5) * 86400000.0, (julianday(ra.f) - 2440587.5) * 86400000.0
+  unixepoch(pd.c, 'subsec') * 1000.0, unixepoch(pd.a, 'subsec') * 1000.0, unixepoch(pd.f, 'subsec') * 1000.0,
+  unixepoch(ra.c, 'subsec') * 1000.0, unixepoch(ra.a, 'subsec') * 1000.0, unixepoch(ra.f, 'subsec') * 1000.0
 FROM deliveries dl LEFT JOIN pd ON pd.d = dl.id LEFT JOIN ra ON ra.d = dl.id`
 
 // stageNames are the stages reported, in path order.
