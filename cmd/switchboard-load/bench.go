@@ -233,6 +233,8 @@ func scrapeMetric(ctx context.Context, webhook, name string) ([]string, error) {
 		return nil, err
 	}
 	u.Path, u.RawQuery = "/metrics", ""
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -268,5 +269,30 @@ func TestReadStages(t *testing.T) {
 	printStages(&out, got)
 	if !strings.Contains(out.String(), "run_action queued -> started (queue wait)") {
 		t.Errorf("printed: %s", out.String())
+	}
+}
+
+func TestScrapeMetric(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "# HELP switchboard_delivery_to_action_seconds x\n"+
+			"switchboard_delivery_to_action_seconds_bucket{le=\"0.005\"} 3\n"+
+			"switchboard_delivery_to_action_seconds_count 4\n"+
+			"switchboard_other_total 1\n")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	got, err := scrapeMetric(context.Background(), srv.URL+"/webhook?x=1", "switchboard_delivery_to_action_seconds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`switchboard_delivery_to_action_seconds_bucket{le="0.005"} 3`, "switchboard_delivery_to_action_seconds_count 4"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	gone := httptest.NewServer(http.NotFoundHandler())
+	defer gone.Close()
+	if _, err := scrapeMetric(context.Background(), gone.URL+"/webhook", "x"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("scrape of a 404 = %v, want an error naming it", err)
 	}
 }

@@ -13,6 +13,13 @@
 // would (replicas on one Postgres). For a soak, -rate paces the deliveries
 // and -watch-pid / -watch-files sample the server's resident memory and its
 // store's files while the run goes on, reporting start, peak and end.
+//
+// The benchmark scripts (scripts/bench-*.sh) use four more modes: -wrk
+// drives one subject with wrk and prints its row (-table prints the rows of
+// several); with -url, -backlog-db samples River's jobs in the store during
+// and after the run, and -latency-jenkins serves a fake Jenkins and times
+// each delivery to its build trigger (-stages-db splits that time by the
+// store's timestamps).
 package main
 
 import (

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -110,27 +107,11 @@ func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 // readRSS reads VmRSS of process pid from /proc (Linux).
 func readRSS(pid int) (int64, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	n, err := readStatusKB(pid, "VmRSS")
 	if err != nil {
-		return 0, fmt.Errorf("watch process %d: %w", pid, err)
+		return 0, fmt.Errorf("watch %w", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("watch process %d: VmRSS %q: %w", pid, rest, err)
-		}
-		return kb << 10, nil
-	}
-	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("watch process %d: %w", pid, err)
-	}
-	return 0, fmt.Errorf("watch process %d: no VmRSS (exited?)", pid)
+	return n, nil
 }
 
 // filesSize is the total size of the files that exist among paths.
