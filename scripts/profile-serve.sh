@@ -52,7 +52,8 @@ perf record -F 997 -g -o "$out" -p "$pid" -- sleep $((secs - 2)) 2>/dev/null
 wait "$load"
 
 echo "== self time, top 40"
-perf report -i "$out" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -40
+perf report -i "$out" --no-children --sort symbol --stdio 2>/dev/null >"$dir/self.txt" || true
+grep -E '^ +[0-9]' "$dir/self.txt" | sed -E 's/ +- +- *$//' | head -40 || true
 echo "== share of samples by stage of the path (scripts/perf-buckets.py)"
 perf script -i "$out" -F comm,tid,ip,sym 2>/dev/null >"$dir/perf.txt"
 python3 scripts/perf-buckets.py "$dir/perf.txt"
