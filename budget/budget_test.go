@@ -15,7 +15,7 @@ func TestGrants(t *testing.T) {
 		ok   bool
 		err  error // when !ok: ErrTooLarge, or nil for "must wait"
 	}{
-		"large fits the general share":                {held: nil, ask: 48 * mib, ok: true},
+		"large fits the general share":                 {held: nil, ask: 48 * mib, ok: true},
 		"large never gets the reserved share":          {held: []int64{40 * mib}, ask: 20 * mib, ok: false},
 		"large over the general share is refused":      {ask: 49 * mib, err: ErrTooLarge},
 		"small takes the reserved share under a flood": {held: []int64{24 * mib, 24 * mib}, ask: mib, ok: true},
