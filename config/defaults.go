@@ -12,6 +12,9 @@ const (
 	DefaultWebhookPath     = "/webhook"
 	DefaultMaxPayloadBytes = 25 << 20 // GitHub's own cap on a delivery
 	DefaultShutdownTimeout = Duration(30 * time.Second)
+	// DefaultMaxInflightBodyBytes bounds the bodies in flight: two
+	// deliveries of GitHub's 25 MB cap, beside the reserved eighth.
+	DefaultMaxInflightBodyBytes = 64 << 20
 	DefaultGitHubAPIURL    = "https://api.github.com/"
 	DefaultCatchUpInterval = Duration(10 * time.Minute)
 	DefaultStoreDriver     = "sqlite"
@@ -53,6 +56,9 @@ func (v *checker) applyDefaults() {
 	}
 	if v.unset("server.max_payload_bytes") {
 		c.Server.MaxPayloadBytes = DefaultMaxPayloadBytes
+	}
+	if v.unset("server.max_inflight_body_bytes") {
+		c.Server.MaxInflightBodyBytes = DefaultMaxInflightBodyBytes
 	}
 	if v.unset("server.shutdown_timeout") {
 		c.Server.ShutdownTimeout = DefaultShutdownTimeout
