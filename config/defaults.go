@@ -15,19 +15,19 @@ const (
 	// DefaultMaxInflightBodyBytes bounds the bodies in flight: two
 	// deliveries of GitHub's 25 MB cap, beside the reserved eighth.
 	DefaultMaxInflightBodyBytes = 64 << 20
-	DefaultGitHubAPIURL    = "https://api.github.com/"
-	DefaultCatchUpInterval = Duration(10 * time.Minute)
-	DefaultStoreDriver     = "sqlite"
-	DefaultSQLiteDSN       = "switchboard.db"
-	DefaultWorkers         = 20
-	DefaultRescueAfter     = Duration(time.Minute)
-	DefaultRetention       = Duration(7 * 24 * time.Hour)
-	DefaultReportTimeout   = Duration(6 * time.Hour)
-	DefaultMaxAttempts     = 20
-	DefaultInitialBackoff  = Duration(time.Second)
-	DefaultMaxBackoff      = Duration(10 * time.Minute)
-	DefaultSlackAPIURL     = "https://slack.com/api/"
-	DefaultHTTPMethod      = "POST"
+	DefaultGitHubAPIURL         = "https://api.github.com/"
+	DefaultCatchUpInterval      = Duration(10 * time.Minute)
+	DefaultStoreDriver          = "sqlite"
+	DefaultSQLiteDSN            = "switchboard.db"
+	DefaultWorkers              = 20
+	DefaultRescueAfter          = Duration(time.Minute)
+	DefaultRetention            = Duration(7 * 24 * time.Hour)
+	DefaultReportTimeout        = Duration(6 * time.Hour)
+	DefaultMaxAttempts          = 20
+	DefaultInitialBackoff       = Duration(time.Second)
+	DefaultMaxBackoff           = Duration(10 * time.Minute)
+	DefaultSlackAPIURL          = "https://slack.com/api/"
+	DefaultHTTPMethod           = "POST"
 )
 
 // checker applies defaults to a decoded Config and validates it, in one

@@ -29,10 +29,10 @@ func TestGoldenHTTPURL(t *testing.T) {
 		t.Fatalf("Validate: %v", err)
 	}
 	for golden, branch := range map[string]string{
-		"http-url.push":           "main",
-		"http-url.push-hostile":   `feature/ünï code&x=1 y?z=#frag%41`,
-		"http-url.push-dotdot":    "../../admin?delete=1#",
-		"http-url.push-dot":       "..",
+		"http-url.push":              "main",
+		"http-url.push-hostile":      `feature/ünï code&x=1 y?z=#frag%41`,
+		"http-url.push-dotdot":       "../../admin?delete=1#",
+		"http-url.push-dot":          "..",
 		"http-url.push-inner-dotdot": "x/../y",
 	} {
 		t.Run(golden, func(t *testing.T) {
