@@ -16,8 +16,11 @@ const batchTimeout = 8 * time.Second
 
 // batchMaxBytes bounds the payload bytes of one batch, so 64 deliveries near
 // GitHub's 25 MB cap do not make one giant statement. A batch always takes
-// at least one delivery.
-const batchMaxBytes = 32 << 20
+// at least one delivery, and takes no more once it holds this much: so a
+// large payload is written alone, and the SQLite driver's copy of the
+// payloads being written (it copies each bound blob) holds one large
+// payload at a time, not two.
+const batchMaxBytes = 4 << 20
 
 type enqueueReq struct {
 	ctx   context.Context
@@ -177,7 +180,7 @@ func (s *Store) flush(batch []*enqueueReq) {
 		for _, r := range candidates {
 			if inserted[r.d.ID] {
 				params = append(params, river.InsertManyParams{
-					Args: ProcessDeliveryArgs{Delivery: r.d.ID, Event: r.d.Event},
+					Args: ProcessDeliveryArgs{Delivery: r.d.ID, Event: r.d.Event, Size: int64(len(r.d.Payload))},
 				})
 			}
 		}
