@@ -58,3 +58,33 @@ func TestHostAllowed(t *testing.T) {
 		})
 	}
 }
+
+// server.max_inflight_body_bytes must be positive and leave, beside the
+// reserved eighth, room for one delivery of max_payload_bytes; the least
+// that does is accepted.
+func TestInflightBudgetChecks(t *testing.T) {
+	tests := map[string]string{
+		"inflight_invalid.yml": `2:28: server.max_inflight_body_bytes: 29959313 cannot hold one delivery of max_payload_bytes (26214400) beside the eighth reserved for deliveries of up to 1 MiB: give at least 29959314`,
+		"inflight_zero.yml":    `2:28: server.max_inflight_body_bytes: must be greater than 0 (the default is 67108864)`,
+	}
+	for file, want := range tests {
+		t.Run(file, func(t *testing.T) {
+			path := fixture(file)
+			_, err := Load(path, nil)
+			if err == nil || strings.TrimPrefix(strings.TrimSpace(err.Error()), path+":") != want {
+				t.Errorf("Load = %v, want %s", err, want)
+			}
+		})
+	}
+	least := LeastInflightBodyBytes(DefaultMaxPayloadBytes)
+	if general := least - least/8; general < DefaultMaxPayloadBytes || (least-1)-(least-1)/8 >= DefaultMaxPayloadBytes {
+		t.Errorf("LeastInflightBodyBytes = %d, not the least whose large share holds %d", least, DefaultMaxPayloadBytes)
+	}
+	cfg, err := Load(fixture("minimal.yml"), env(map[string]string{"GITHUB_WEBHOOK_SECRET": "s"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.MaxInflightBodyBytes != DefaultMaxInflightBodyBytes {
+		t.Errorf("default %d, want %d", cfg.Server.MaxInflightBodyBytes, DefaultMaxInflightBodyBytes)
+	}
+}
