@@ -35,7 +35,8 @@ var (
 // finds no room.
 //
 // A body with a Content-Length is read into one buffer of exactly that size,
-// charged before the first byte is read. One without is read in chunks of
+// charged before the first byte is read (a large one with room for the
+// store's copies too). One without is read in chunks of
 // chunkSize, each charged as it is allocated, then joined into one buffer of
 // the exact size (charged too) and the chunks given back.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64, bodies *budget.Budget, wait time.Duration) ([]byte, *budget.Grant, error) {
@@ -53,7 +54,14 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, bodies *budge
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	if r.ContentLength >= 0 {
-		if err := grow(r.ContentLength); err != nil {
+		// A large body also takes room for the store's copies of it
+		// (StoreCopies) up front, at most the general share, so that it
+		// is not read only to find no room when it is to be stored.
+		ask := r.ContentLength
+		if ask > SmallBodyBytes {
+			ask = min(ask*(1+StoreCopies), bodies.General())
+		}
+		if err := grow(ask); err != nil {
 			return nil, grant, err
 		}
 		b := make([]byte, r.ContentLength)

@@ -126,3 +126,51 @@ func TestNewRouterRefusesBudgetUnderLimit(t *testing.T) {
 		t.Errorf("NewRouter = %v, want %q", err, want)
 	}
 }
+
+// A body over SmallBodyBytes with a Content-Length takes room for itself
+// and the store's StoreCopies copies before it is read, at most the general
+// share: with room for twice its size only, it waits and is answered 503
+// unread; with room for three times, it is queued, and everything is given
+// back.
+func TestLargeBodyHoldsRoomForTheStoresCopies(t *testing.T) {
+	const size = SmallBodyBytes + 1<<10
+	bodies := budget.New(8*size, size, SmallBodyBytes) // general share: 7 × size
+	st := newFakeStore()
+	logger, _ := logtest.NewNullLogger()
+	r, err := NewRouter(Options{
+		Secrets: func() []string { return []string{testSecret} }, MaxPayloadBytes: 2 * size,
+		Logger: logrus.NewEntry(logger), Registry: prometheus.NewRegistry(),
+		Bodies: bodies, BudgetWait: 20 * time.Millisecond,
+	}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := paddedJSON(size)
+	send := func(id string) (int, int64) {
+		cr := &countingReader{r: strings.NewReader(body)}
+		req := httptest.NewRequest(http.MethodPost, "/webhook", cr)
+		req.ContentLength = int64(len(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-GitHub-Event", "push")
+		req.Header.Set("X-GitHub-Delivery", id)
+		req.Header.Set("X-Hub-Signature-256", sign(testSecret, []byte(body)))
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		return rec.Code, cr.n
+	}
+	other, err := bodies.Acquire(context.Background(), bodies.General()-(1+StoreCopies)*size+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, read := send("d-two-thirds"); code != http.StatusServiceUnavailable || read != 0 {
+		t.Errorf("with room for less than 3 × the body: %d after reading %d bytes, want 503 unread", code, read)
+	}
+	other.Shrink(1)
+	if code, _ := send("d-three"); code != http.StatusAccepted {
+		t.Errorf("with room for 3 × the body: %d, want 202", code)
+	}
+	other.Release()
+	if g, res := bodies.InUse(); g != 0 || res != 0 {
+		t.Errorf("%d+%d bytes still held", g, res)
+	}
+}
