@@ -48,7 +48,7 @@ type Options struct {
 	// It is process-wide, so only the binary sets it, not tests that run
 	// servers side by side.
 	MemoryLimit bool
-	Now      func() time.Time
+	Now         func() time.Time
 }
 
 // Run loads the configuration and serves until ctx is done, then shuts down
