@@ -43,12 +43,13 @@ type Options struct {
 	OnListen func(net.Addr)
 	// OnReload, when set, hears the result of every reload (tests).
 	OnReload func(error)
+	Now      func() time.Time
+
 	// MemoryLimit sets the runtime's soft memory limit from
 	// server.max_inflight_body_bytes (see setMemoryLimit) while Run runs.
 	// It is process-wide, so only the binary sets it, not tests that run
 	// servers side by side.
 	MemoryLimit bool
-	Now         func() time.Time
 }
 
 // Run loads the configuration and serves until ctx is done, then shuts down
