@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/config"
 )
 
 // SignatureHeader is the header a signed http action carries, as GitHub's
@@ -48,6 +50,9 @@ func (h *HTTP) Run(ctx context.Context, job *Job) (Result, error) {
 	u, err := url.Parse(hj.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Result{}, Permanentf("http: the rendered url is not an absolute http(s) URL")
+	}
+	if len(hj.AllowHosts) > 0 && !config.HostAllowed(hj.AllowHosts, hj.URL) {
+		return Result{}, Permanentf("http: host %s is not in allow_hosts", u.Host)
 	}
 	method := strings.ToUpper(hj.Method)
 	if method == "" {

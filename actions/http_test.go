@@ -176,6 +176,11 @@ func TestHTTPRefusesWithoutARequest(t *testing.T) {
 		"not an http URL":         {httpConfig(""), httpJob("file:///etc/passwd", &body, false)},
 		"relative URL":            {httpConfig(""), httpJob("/hook", &body, false)},
 		"no payload source":       {httpConfig(""), httpJob(srv.URL, nil, false)},
+		"host not in allow_hosts": {httpConfig(""), func() *Job {
+			j := httpJob(srv.URL, &body, false)
+			j.HTTP.AllowHosts = []string{"hooks.example.com"}
+			return j
+		}()},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -75,6 +75,9 @@ type HTTPJob struct {
 	Body    *string           `json:"body,omitempty"`
 	Headers map[string]string `json:"headers,omitempty"`
 	Signed  bool              `json:"signed,omitempty"`
+	// AllowHosts are the action's allow_hosts globs: when given, the URL's
+	// host must match one (config.HostAllowed).
+	AllowHosts []string `json:"allow_hosts,omitempty"`
 }
 
 // LogJob writes a log line.

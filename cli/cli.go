@@ -119,7 +119,7 @@ func serve(args []string, env Env) int {
 		}
 	}()
 
-	err = server.Run(ctx, server.Options{ConfigPath: *path, LookupEnv: env.LookupEnv, Logger: log, Reload: reload, NoWatch: !*watch})
+	err = server.Run(ctx, server.Options{ConfigPath: *path, LookupEnv: env.LookupEnv, Logger: log, Reload: reload, NoWatch: !*watch, MemoryLimit: true})
 	if err != nil {
 		var ce config.Errors
 		if errors.As(err, &ce) {

@@ -12,19 +12,22 @@ const (
 	DefaultWebhookPath     = "/webhook"
 	DefaultMaxPayloadBytes = 25 << 20 // GitHub's own cap on a delivery
 	DefaultShutdownTimeout = Duration(30 * time.Second)
-	DefaultGitHubAPIURL    = "https://api.github.com/"
-	DefaultCatchUpInterval = Duration(10 * time.Minute)
-	DefaultStoreDriver     = "sqlite"
-	DefaultSQLiteDSN       = "switchboard.db"
-	DefaultWorkers         = 20
-	DefaultRescueAfter     = Duration(time.Minute)
-	DefaultRetention       = Duration(7 * 24 * time.Hour)
-	DefaultReportTimeout   = Duration(6 * time.Hour)
-	DefaultMaxAttempts     = 20
-	DefaultInitialBackoff  = Duration(time.Second)
-	DefaultMaxBackoff      = Duration(10 * time.Minute)
-	DefaultSlackAPIURL     = "https://slack.com/api/"
-	DefaultHTTPMethod      = "POST"
+	// DefaultMaxInflightBodyBytes bounds the bodies in flight: two
+	// deliveries of GitHub's 25 MB cap, beside the reserved eighth.
+	DefaultMaxInflightBodyBytes = 64 << 20
+	DefaultGitHubAPIURL         = "https://api.github.com/"
+	DefaultCatchUpInterval      = Duration(10 * time.Minute)
+	DefaultStoreDriver          = "sqlite"
+	DefaultSQLiteDSN            = "switchboard.db"
+	DefaultWorkers              = 20
+	DefaultRescueAfter          = Duration(time.Minute)
+	DefaultRetention            = Duration(7 * 24 * time.Hour)
+	DefaultReportTimeout        = Duration(6 * time.Hour)
+	DefaultMaxAttempts          = 20
+	DefaultInitialBackoff       = Duration(time.Second)
+	DefaultMaxBackoff           = Duration(10 * time.Minute)
+	DefaultSlackAPIURL          = "https://slack.com/api/"
+	DefaultHTTPMethod           = "POST"
 )
 
 // checker applies defaults to a decoded Config and validates it, in one
@@ -53,6 +56,9 @@ func (v *checker) applyDefaults() {
 	}
 	if v.unset("server.max_payload_bytes") {
 		c.Server.MaxPayloadBytes = DefaultMaxPayloadBytes
+	}
+	if v.unset("server.max_inflight_body_bytes") {
+		c.Server.MaxInflightBodyBytes = DefaultMaxInflightBodyBytes
 	}
 	if v.unset("server.shutdown_timeout") {
 		c.Server.ShutdownTimeout = DefaultShutdownTimeout

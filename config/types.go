@@ -30,6 +30,10 @@ type Server struct {
 	WebhookPath     string   `yaml:"webhook_path"`      // default "/webhook"
 	MaxPayloadBytes int64    `yaml:"max_payload_bytes"` // default 25 MiB
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`  // default 30s
+	// MaxInflightBodyBytes bounds the bytes of request bodies being read or
+	// held at once, across all requests, and of stored payloads being
+	// processed; an eighth is reserved for deliveries of up to 1 MiB.
+	MaxInflightBodyBytes int64 `yaml:"max_inflight_body_bytes"` // default 64 MiB
 }
 
 // GitHub configures the GitHub App.
@@ -154,6 +158,10 @@ type HTTPAction struct {
 	Body    *string           `yaml:"body"`   // default: the raw payload
 	Headers map[string]string `yaml:"headers"`
 	Secret  Secret            `yaml:"secret"`
+	// AllowHosts, when given, are the globs (path.Match, such as
+	// "*.example.com" or "hooks.example.com:8443") that the URL's host, and
+	// the host of every redirect, must match.
+	AllowHosts StringList `yaml:"allow_hosts"`
 }
 
 // LogAction writes a log line.

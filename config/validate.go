@@ -56,9 +56,28 @@ func (v *checker) server() {
 	if s.MaxPayloadBytes <= 0 {
 		v.errorf("server.max_payload_bytes", "must be greater than 0 (the default is %d, GitHub's own cap)", DefaultMaxPayloadBytes)
 	}
+	switch least := LeastInflightBodyBytes(s.MaxPayloadBytes); {
+	case s.MaxInflightBodyBytes <= 0:
+		v.errorf("server.max_inflight_body_bytes", "must be greater than 0 (the default is %d)", DefaultMaxInflightBodyBytes)
+	case s.MaxPayloadBytes > 0 && s.MaxInflightBodyBytes < least:
+		v.errorf("server.max_inflight_body_bytes", "%d cannot hold one delivery of max_payload_bytes (%d) beside the eighth reserved for deliveries of up to 1 MiB: give at least %d",
+			s.MaxInflightBodyBytes, s.MaxPayloadBytes, least)
+	}
 	if s.ShutdownTimeout <= 0 {
 		v.errorf("server.shutdown_timeout", "must be greater than 0")
 	}
+}
+
+// LeastInflightBodyBytes is the smallest server.max_inflight_body_bytes
+// whose share for large bodies (all but the eighth reserved for deliveries
+// of up to 1 MiB, as package handlers splits it) holds one body of
+// maxPayload bytes.
+func LeastInflightBodyBytes(maxPayload int64) int64 {
+	t := maxPayload / 7 * 8
+	for t-t/8 < maxPayload {
+		t++
+	}
+	return t
 }
 
 func (v *checker) github() {

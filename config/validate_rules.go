@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"net/url"
+	"path"
 	"strings"
 )
 
@@ -193,13 +195,29 @@ func (v *checker) statusAction(key string, s *StatusAction) {
 }
 
 func (v *checker) httpAction(key string, h *HTTPAction) {
+	globsOK := true
+	for i, g := range h.AllowHosts {
+		if _, err := path.Match(g, ""); err != nil || g == "" || strings.ContainsAny(g, "/{") {
+			v.errorf(v.cfg.ItemKey(key+".allow_hosts", i), "%q is not a host glob such as *.example.com or hooks.example.com:8443", g)
+			globsOK = false
+		}
+	}
+	origin, _, templated := SplitURLTemplate(h.URL)
 	switch {
 	case h.URL == "":
 		v.errorf(key+".url", "is required")
-	case !strings.Contains(h.URL, "{{"):
-		// A templated URL is checked when rendered.
-		if msg := urlProblem(h.URL, ""); msg != "" && msg != "must not have a query or a fragment" {
+	case templated && strings.Contains(origin, "{{"):
+		// A payload value must not choose where the request goes: a
+		// branch named 169.254.169.254 would reach the cloud metadata
+		// service.
+		v.errorf(key+".url", "the host cannot come from a template")
+	default:
+		// A templated URL is checked for what is written out; the path
+		// and query are checked when rendered.
+		if msg := urlProblem(origin+"/", ""); msg != "" {
 			v.errorf(key+".url", "%s", msg)
+		} else if len(h.AllowHosts) > 0 && globsOK && !HostAllowed(h.AllowHosts, origin) {
+			v.errorf(key+".url", "the host is not in allow_hosts (%s)", strings.Join(h.AllowHosts, ", "))
 		}
 	}
 	if !isToken(h.Method) {
@@ -209,7 +227,51 @@ func (v *checker) httpAction(key string, h *HTTPAction) {
 		if !isToken(name) {
 			v.errorf(key+".headers."+name, "%q is not a header name", name)
 		}
+		if strings.EqualFold(name, "Host") && strings.Contains(h.Headers[name], "{{") {
+			v.errorf(key+".headers."+name, "the host cannot come from a template")
+		}
 	}
+}
+
+// SplitURLTemplate cuts an http action's url into its origin (scheme,
+// host and port: everything before the path, query or fragment) and the
+// rest, and says whether the url holds a template. When the url has no
+// "://", all of it is the origin.
+func SplitURLTemplate(u string) (origin, rest string, templated bool) {
+	templated = strings.Contains(u, "{{")
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u, "", templated
+	}
+	end := strings.IndexAny(u[i+3:], "/?#")
+	if end < 0 {
+		return u, "", templated
+	}
+	return u[:i+3+end], u[i+3+end:], templated
+}
+
+// HostAllowed reports whether the host of the URL or origin u matches one
+// of the globs: a glob with a port is matched against host:port, one
+// without against the host name alone (any port). Names compare in lower
+// case.
+func HostAllowed(globs []string, u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return false
+	}
+	host, name := strings.ToLower(p.Host), strings.ToLower(p.Hostname())
+	for _, g := range globs {
+		g = strings.ToLower(g)
+		target := host
+		if strings.LastIndex(g, ":") <= strings.LastIndex(g, "]") {
+			// No port: match the name; an IPv6 glob is written in brackets.
+			target, g = name, strings.TrimSuffix(strings.TrimPrefix(g, "["), "]")
+		}
+		if ok, _ := path.Match(g, target); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // jobPathProblem checks the folder segments of a Jenkins job path that are

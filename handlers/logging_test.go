@@ -146,6 +146,11 @@ func TestOversizeReadsNoFurther(t *testing.T) {
 				req.ContentLength = 10 * limit
 			}
 			req.Header.Set("Content-Type", "application/json")
+			// Headers and a well-formed signature, so that the body is
+			// what is refused.
+			req.Header.Set("X-GitHub-Event", "push")
+			req.Header.Set("X-GitHub-Delivery", "d-oversize")
+			req.Header.Set("X-Hub-Signature-256", sign(testSecret, []byte("another body")))
 			rec := httptest.NewRecorder()
 			r.ServeHTTP(rec, req)
 			if rec.Code != http.StatusRequestEntityTooLarge {

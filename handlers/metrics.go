@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-dev/switchboard/budget"
 )
 
 // metrics are intake's Prometheus series.
@@ -23,7 +25,7 @@ type metrics struct {
 // newMetrics registers intake's metrics on reg. When they are already there
 // (a second router on the same registry, as after a config reload) the
 // registered ones are reused, so counts carry on.
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, bodies *budget.Budget) (*metrics, error) {
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "switchboard_webhook_requests_total",
 		Help: "Webhook requests answered, by HTTP status code.",
@@ -47,6 +49,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if payload, err = register(reg, payload); err != nil {
+		return nil, err
+	}
+	// The gauge reads the budget of the router that registered it first;
+	// a reload keeps the budget, which is made once per process.
+	inflight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "switchboard_webhook_inflight_body_bytes",
+		Help: "Bytes of request bodies being read or held, and of stored payloads being processed: the use of server.max_inflight_body_bytes.",
+	}, func() float64 {
+		general, reserved := bodies.InUse()
+		return float64(general + reserved)
+	})
+	if _, err = register(reg, inflight); err != nil {
 		return nil, err
 	}
 	m := &metrics{requests: requests, duration: duration, payload: payload, known: map[int]prometheus.Counter{}}

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sirupsen/logrus"
 
+	"github.com/switchboard-dev/switchboard/budget"
 	"github.com/switchboard-dev/switchboard/store"
 )
 
@@ -29,7 +30,30 @@ const (
 	DefaultEnqueueTimeout = 8 * time.Second
 	// DefaultReadyTimeout bounds one readiness probe of the store.
 	DefaultReadyTimeout = 2 * time.Second
+	// DefaultMaxInflightBodyBytes bounds the request bodies being read or
+	// held at once (config: server.max_inflight_body_bytes).
+	DefaultMaxInflightBodyBytes = 64 << 20
+	// SmallBodyBytes is the size of an ordinary delivery, up to which a body
+	// may draw on the share of the budget reserved for such deliveries.
+	SmallBodyBytes = 1 << 20
+	// DefaultBudgetWait is how long a request waits for room in the budget
+	// before it is answered 503: about as long as one large body takes to
+	// be read, checked and stored.
+	DefaultBudgetWait = time.Second
+	// MaxHeaderBytes bounds a request's header block (http.Server's
+	// MaxHeaderBytes): GitHub's deliveries send about 1 KiB of headers.
+	MaxHeaderBytes = 64 << 10
 )
+
+// NewBodyBudget returns the budget for bodies in flight of total bytes, an
+// eighth of it reserved for deliveries of at most SmallBodyBytes.
+func NewBodyBudget(total int64) *budget.Budget {
+	return budget.New(total, ReservedShare(total), SmallBodyBytes)
+}
+
+// ReservedShare is the part of a budget of total bytes that only deliveries
+// of at most SmallBodyBytes may use: an eighth.
+func ReservedShare(total int64) int64 { return total / 8 }
 
 // DeliveryStore is what intake needs of the store (package store implements
 // it).
@@ -56,6 +80,14 @@ type Options struct {
 	Registry *prometheus.Registry
 	Now      func() time.Time // injectable clock; default time.Now
 
+	// Bodies bounds the bytes of request bodies read or held at once, across
+	// all requests; default NewBodyBudget(DefaultMaxInflightBodyBytes). Its
+	// general share must hold a body of MaxPayloadBytes.
+	Bodies *budget.Budget
+	// BudgetWait is how long a request waits for room in Bodies before it
+	// is answered 503; default DefaultBudgetWait.
+	BudgetWait time.Duration
+
 	EnqueueTimeout time.Duration // bound on one store write; default 8s
 	ReadyTimeout   time.Duration // bound on one /readyz store ping; default 2s
 }
@@ -70,12 +102,14 @@ func NewRouter(o Options, st DeliveryStore) (*mux.Router, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics(o.Registry)
+	m, err := newMetrics(o.Registry, o.Bodies)
 	if err != nil {
 		return nil, fmt.Errorf("handlers: registering metrics: %w", err)
 	}
 	in := &intake{
 		limit:          o.MaxPayloadBytes,
+		bodies:         o.Bodies,
+		budgetWait:     o.BudgetWait,
 		secrets:        o.Secrets,
 		log:            o.Logger,
 		store:          st,
@@ -128,6 +162,16 @@ func (o Options) withDefaults() (Options, error) {
 			// An empty HMAC key is known to anyone: refuse it.
 			return o, fmt.Errorf("handlers: webhook secret %d of %d is empty", i+1, len(secrets))
 		}
+	}
+	if o.Bodies == nil {
+		o.Bodies = NewBodyBudget(DefaultMaxInflightBodyBytes)
+	}
+	if o.Bodies.General() < o.MaxPayloadBytes {
+		return o, fmt.Errorf("handlers: the budget for bodies in flight (%d bytes, %d for large ones) cannot hold one body of the payload limit (%d bytes)",
+			o.Bodies.Total(), o.Bodies.General(), o.MaxPayloadBytes)
+	}
+	if o.BudgetWait <= 0 {
+		o.BudgetWait = DefaultBudgetWait
 	}
 	if o.Logger == nil {
 		o.Logger = logrus.NewEntry(logrus.StandardLogger())

@@ -1,9 +1,21 @@
 package pipeline
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/google/go-github/v60/github"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// OtherEvent is the event label of every event name GitHub does not send.
+const OtherEvent = "other"
 
 // Metrics counts what the workers do.
 type Metrics struct {
+	// events are the event label's values besides OtherEvent: the webhook
+	// event names go-github knows. The header is the sender's word, so a
+	// label taken from it as is would let anyone with the secret (or a
+	// stored delivery) make one series per name. Never written after
+	// NewMetrics.
+	events         map[string]bool
 	deliveries     *prometheus.CounterVec
 	actions        *prometheus.CounterVec
 	actionDuration *prometheus.HistogramVec
@@ -12,9 +24,10 @@ type Metrics struct {
 // NewMetrics registers the pipeline's metrics on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
+		events: map[string]bool{},
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_deliveries_processed_total",
-			Help: "Deliveries processed by the rules, by event and status.",
+			Help: "Deliveries processed by the rules, by event (a webhook event name GitHub sends, else \"other\") and status.",
 		}, []string{"event", "status"}),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_action_attempts_total",
@@ -26,15 +39,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9),
 		}, []string{"kind"}),
 	}
+	for _, e := range github.MessageTypes() {
+		m.events[e] = true
+	}
 	if reg != nil {
 		reg.MustRegister(m.deliveries, m.actions, m.actionDuration)
 	}
 	return m
 }
 
+// EventLabel is the event label of event: the name itself when GitHub
+// sends such events, else OtherEvent.
+func (m *Metrics) EventLabel(event string) string {
+	if m.events[event] {
+		return event
+	}
+	return OtherEvent
+}
+
 func (m *Metrics) delivery(event, status string) {
 	if m != nil {
-		m.deliveries.WithLabelValues(event, status).Inc()
+		m.deliveries.WithLabelValues(m.EventLabel(event), status).Inc()
 	}
 }
 

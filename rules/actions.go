@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -33,11 +34,12 @@ type action struct {
 	// status
 	state, description, targetURL *tmpl
 	// http
-	url      *tmpl
-	method   string
-	jsonBody bool
-	headers  []namedTmpl
-	signed   bool
+	url        *urlTmpl
+	allowHosts []string
+	method     string
+	jsonBody   bool
+	headers    []namedTmpl
+	signed     bool
 	// log
 	message *tmpl
 }
@@ -146,7 +148,15 @@ func compileAction(cfg *config.Config, key string, a *config.Action) (*action, c
 		out.targetURL = compile("status.target_url", s.TargetURL, escapeNone)
 	case "http":
 		h := a.HTTP
-		out.url = compile("http.url", h.URL, escapeNone)
+		u, err := compileURL(h.URL)
+		switch {
+		case errors.Is(err, errURLHostTemplated):
+			errs = append(errs, cfg.Errorf(key+".http.url", "%v", err))
+		case err != nil:
+			errs = append(errs, cfg.Errorf(key+".http.url", "template: %v", err))
+		}
+		out.url = u
+		out.allowHosts = h.AllowHosts
 		out.method = strings.ToUpper(h.Method)
 		if out.method == "" {
 			out.method = "POST"
@@ -300,8 +310,12 @@ func (a *action) render(ev *Event, target actions.Target) (actions.Job, error) {
 		}
 		job.Status = s
 	case "http":
-		h := &actions.HTTPJob{Method: a.method, Signed: a.signed}
-		h.URL = get("http.url", a.url)
+		h := &actions.HTTPJob{Method: a.method, Signed: a.signed, AllowHosts: a.allowHosts}
+		if u, err := a.url.render(ev); err != nil {
+			fail("http.url", "%v", err)
+		} else {
+			h.URL = u
+		}
 		if a.body != nil {
 			b := get("http.body", a.body)
 			if firstErr == nil && a.jsonBody && !json.Valid([]byte(b)) {

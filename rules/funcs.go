@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -34,9 +35,14 @@ import (
 //	hasPrefix P S       whether S starts with P                     {{ if hasPrefix "release/" .Branch }}
 //	hasSuffix P S       whether S ends with P                       {{ if hasSuffix ".md" .Comment.Body }}
 //	slackescape S       S with & < > written &amp; &lt; &gt;        {{ slackescape .Comment.Body }}
+//	pathescape S        S escaped as one URL path segment           https://h/b/{{ pathescape .Branch }}
+//	                    (url.PathEscape: a / becomes %2F)
+//	queryescape S       S escaped for a URL query (url.QueryEscape) https://h/?q={{ queryescape .Tag }}
 //
 // Slack text and blocks apply slackescape to every interpolated value by
-// themselves (see Compile); calling it there too does not escape twice.
+// themselves (see Compile); calling it there too does not escape twice. An
+// http action's url applies pathescape to every value in its path and
+// queryescape to every value in its query and fragment, the same way.
 func Funcs() template.FuncMap {
 	return template.FuncMap{
 		"lower":       func(v any) string { return strings.ToLower(toString(v)) },
@@ -53,6 +59,8 @@ func Funcs() template.FuncMap {
 		"hasPrefix":   func(p string, v any) bool { return strings.HasPrefix(toString(v), p) },
 		"hasSuffix":   func(p string, v any) bool { return strings.HasSuffix(toString(v), p) },
 		"slackescape": func(v any) string { return SlackEscape(toString(v)) },
+		"pathescape":  func(v any) string { return url.PathEscape(toString(v)) },
+		"queryescape": func(v any) string { return url.QueryEscape(toString(v)) },
 	}
 }
 

@@ -44,6 +44,12 @@ type Options struct {
 	// OnReload, when set, hears the result of every reload (tests).
 	OnReload func(error)
 	Now      func() time.Time
+
+	// MemoryLimit sets the runtime's soft memory limit from
+	// server.max_inflight_body_bytes (see setMemoryLimit) while Run runs.
+	// It is process-wide, so only the binary sets it, not tests that run
+	// servers side by side.
+	MemoryLimit bool
 }
 
 // Run loads the configuration and serves until ctx is done, then shuts down
@@ -68,6 +74,10 @@ func Run(ctx context.Context, o Options) error {
 	cfg, err := config.Load(o.ConfigPath, o.LookupEnv)
 	if err != nil {
 		return err
+	}
+
+	if o.MemoryLimit {
+		defer setMemoryLimit(cfg, o.LookupEnv, log)()
 	}
 
 	gh, err := newGitHub(cfg, o, log)
@@ -104,7 +114,10 @@ func Run(ctx context.Context, o Options) error {
 	// The workers reach the store through this indirection because the
 	// store needs the workers before it exists.
 	q := &lazyQueue{}
-	river.AddWorker(workers, pipeline.NewProcessor(q, live, files, log.WithField(logfield.Component, "processor"), metrics, o.Now))
+	// One budget bounds the bodies intake reads and the payloads the
+	// processor decodes.
+	bodies := handlers.NewBodyBudget(cfg.Server.MaxInflightBodyBytes)
+	river.AddWorker(workers, pipeline.NewProcessor(q, live, files, log.WithField(logfield.Component, "processor"), metrics, o.Now).WithBudget(bodies))
 	follow := pipeline.NewFollow(q, live, log.WithField(logfield.Component, "follow"), o.Now)
 	river.AddWorker(workers, pipeline.NewRunner(q, live, log.WithField(logfield.Component, "runner"), metrics, o.Now).WithFollowups(follow))
 	river.AddWorker(workers, follow)
@@ -135,6 +148,7 @@ func Run(ctx context.Context, o Options) error {
 	router, err := handlers.NewRouter(handlers.Options{
 		WebhookPath:     cfg.Server.WebhookPath,
 		MaxPayloadBytes: cfg.Server.MaxPayloadBytes,
+		Bodies:          bodies,
 		Secrets:         func() []string { return webhookSecrets(live.Load().Config) },
 		Logger:          log.WithField(logfield.Component, "intake"),
 		Registry:        o.Registry,
@@ -154,6 +168,7 @@ func Run(ctx context.Context, o Options) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    handlers.MaxHeaderBytes,
 	}
 
 	if err := st.Start(ctx); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,8 +17,11 @@ const batchTimeout = 8 * time.Second
 
 // batchMaxBytes bounds the payload bytes of one batch, so 64 deliveries near
 // GitHub's 25 MB cap do not make one giant statement. A batch always takes
-// at least one delivery.
-const batchMaxBytes = 32 << 20
+// at least one delivery, and takes no more once it holds this much: so a
+// large payload is written alone, and the SQLite driver's copy of the
+// payloads being written (it copies each bound blob) holds one large
+// payload at a time, not two.
+const batchMaxBytes = 4 << 20
 
 type enqueueReq struct {
 	ctx   context.Context
@@ -163,6 +167,16 @@ func (s *Store) flush(batch []*enqueueReq) {
 	// deadlock.
 	slices.SortFunc(candidates, func(a, b *enqueueReq) int { return strings.Compare(a.d.ID, b.d.ID) })
 
+	if s.opts.Driver == DriverSQLite && slices.ContainsFunc(candidates, func(r *enqueueReq) bool { return len(r.d.Payload) > payloadChunk }) {
+		// SQLite copies a large payload twice while writing it, in C
+		// memory the Go runtime neither sees nor counts against its
+		// memory limit (measured: 80 MB more resident for 20 MB). Give the
+		// heap's free pages back to the system first, so that the two do
+		// not add up. Large payloads are rare and written one per batch
+		// (batchMaxBytes); the collection takes milliseconds.
+		debug.FreeOSMemory()
+	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	start := time.Now()
@@ -177,7 +191,7 @@ func (s *Store) flush(batch []*enqueueReq) {
 		for _, r := range candidates {
 			if inserted[r.d.ID] {
 				params = append(params, river.InsertManyParams{
-					Args: ProcessDeliveryArgs{Delivery: r.d.ID, Event: r.d.Event},
+					Args: ProcessDeliveryArgs{Delivery: r.d.ID, Event: r.d.Event, Size: int64(len(r.d.Payload))},
 				})
 			}
 		}

@@ -57,7 +57,7 @@ func TestEnqueueStoresDeliveryAndQueuesOneJob(t *testing.T) {
 		if err := json.Unmarshal(jobs[0].EncodedArgs, &args); err != nil {
 			t.Fatal(err)
 		}
-		if want := (ProcessDeliveryArgs{Delivery: d.ID, Event: "push"}); args != want {
+		if want := (ProcessDeliveryArgs{Delivery: d.ID, Event: "push", Size: int64(len(d.Payload))}); args != want {
 			t.Errorf("job args = %+v, want %+v", args, want)
 		}
 		if err := s.Ping(ctx); err != nil {

@@ -13,6 +13,10 @@ import (
 type ProcessDeliveryArgs struct {
 	Delivery string `json:"delivery"`
 	Event    string `json:"event"`
+	// Size is the payload's length in bytes, so that the worker can wait
+	// for room in its memory budget before loading it; 0 in jobs queued
+	// before it was recorded.
+	Size int64 `json:"size,omitempty"`
 }
 
 // Kind is the River job kind, "process_delivery".

@@ -162,13 +162,25 @@ func (s *Store) Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()
 	return s.q.subscribe(kinds...)
 }
 
-// Delivery returns the stored delivery with the given ID, or ErrNotFound.
+// payloadChunk is the size above which a payload is read in pieces of
+// this size: read whole, a 20 MB payload is held three times over at once
+// (SQLite's copy, the driver's, database/sql's), and the worker that reads
+// it must stay within the memory budget.
+const payloadChunk = 1 << 20
+
+// Delivery returns the stored delivery with the given ID, or ErrNotFound. A
+// payload over payloadChunk bytes is read in pieces into one buffer of its
+// exact size.
 func (s *Store) Delivery(ctx context.Context, id string) (*Delivery, error) {
 	d := Delivery{ID: id}
 	var at timeValue
+	var size int64
+	// length() of a blob does not load it (SQLite, Postgres); the payload
+	// comes in this query only when it is small.
 	err := s.q.pool().queryRow(ctx,
-		`SELECT event, payload, received_at FROM deliveries WHERE id = $1`, id).
-		Scan(&d.Event, &d.Payload, &at)
+		`SELECT event, received_at, length(payload), CASE WHEN length(payload) <= $2 THEN payload END FROM deliveries WHERE id = $1`,
+		id, payloadChunk).
+		Scan(&d.Event, &at, &size, &d.Payload)
 	if isNoRows(err) {
 		return nil, ErrNotFound
 	}
@@ -176,7 +188,40 @@ func (s *Store) Delivery(ctx context.Context, id string) (*Delivery, error) {
 		return nil, unavailable("read delivery", err)
 	}
 	d.ReceivedAt = at.t
+	if size > payloadChunk {
+		if d.Payload, err = s.readPayload(ctx, id, size); err != nil {
+			return nil, err
+		}
+	}
+	if d.Payload == nil {
+		d.Payload = []byte{}
+	}
 	return &d, nil
+}
+
+// readPayload reads the payload of size bytes of delivery id in pieces of
+// payloadChunk.
+func (s *Store) readPayload(ctx context.Context, id string, size int64) ([]byte, error) {
+	out := make([]byte, 0, size)
+	var piece []byte
+	for int64(len(out)) < size {
+		// substr counts from 1, in bytes for a blob (SQLite) or bytea
+		// (Postgres).
+		err := s.q.pool().queryRow(ctx,
+			`SELECT substr(payload, $2, $3) FROM deliveries WHERE id = $1`,
+			id, len(out)+1, payloadChunk).Scan(&piece)
+		if isNoRows(err) {
+			return nil, ErrNotFound // deleted by retention meanwhile
+		}
+		if err != nil {
+			return nil, unavailable("read delivery", err)
+		}
+		if len(piece) == 0 {
+			return nil, unavailable("read delivery", fmt.Errorf("payload of %s ended at %d of %d bytes", id, len(out), size))
+		}
+		out = append(out, piece...)
+	}
+	return out, nil
 }
 
 // HasDelivery reports whether a delivery with the given ID is stored.

@@ -28,7 +28,7 @@ func TestWorkerRunsProcessJob(t *testing.T) {
 		}
 		select {
 		case args := <-ran:
-			if args != (ProcessDeliveryArgs{Delivery: "d-work", Event: "pull_request"}) {
+			if args != (ProcessDeliveryArgs{Delivery: "d-work", Event: "pull_request", Size: 2}) {
 				t.Errorf("worker got %+v", args)
 			}
 		case <-time.After(waitLimit):
