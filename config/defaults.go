@@ -12,6 +12,8 @@ const (
 	DefaultWebhookPath     = "/webhook"
 	DefaultMaxPayloadBytes = 25 << 20 // GitHub's own cap on a delivery
 	DefaultShutdownTimeout = Duration(30 * time.Second)
+	// MinAdminTokenLen is the shortest server.admin_token accepted.
+	MinAdminTokenLen       = 16
 	DefaultGitHubAPIURL    = "https://api.github.com/"
 	DefaultCatchUpInterval = Duration(10 * time.Minute)
 	DefaultStoreDriver     = "sqlite"

@@ -30,6 +30,9 @@ type Server struct {
 	WebhookPath     string   `yaml:"webhook_path"`      // default "/webhook"
 	MaxPayloadBytes int64    `yaml:"max_payload_bytes"` // default 25 MiB
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`  // default 30s
+	// AdminToken turns on the admin API (/api/v1) and the web page (/ui/):
+	// callers present it as a Bearer token. Empty: both are off (404).
+	AdminToken Secret `yaml:"admin_token"`
 }
 
 // GitHub configures the GitHub App.
