@@ -170,6 +170,7 @@ func simulate(args []string, env Env) int {
 	payloadPath := fs.String("payload", "", "payload file, or - for standard input (required)")
 	files := fs.String("files", "", "comma-separated changed files of a pull request, for paths conditions")
 	delivery := fs.String("delivery", "simulated", "delivery ID to render as .Delivery")
+	explain := fs.Bool("explain", false, "first print, for each rule listening to the event, whether it matched and why, condition by condition")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -205,7 +206,11 @@ func simulate(args []string, env Env) int {
 	if *files != "" {
 		fileList = strings.Split(*files, ",")
 	}
-	if err := rules.Simulate(context.Background(), engine, *event, *delivery, payload, fileList, env.Stdout, env.Stderr); err != nil {
+	var explainTo io.Writer
+	if *explain {
+		explainTo = env.Stdout
+	}
+	if err := rules.SimulateExplain(context.Background(), engine, *event, *delivery, payload, fileList, env.Stdout, env.Stderr, explainTo); err != nil {
 		fmt.Fprintf(env.Stderr, "switchboard simulate: %v\n", err)
 		return 1
 	}
