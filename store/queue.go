@@ -32,6 +32,9 @@ type txJobs interface {
 	// insert honours unique options: a duplicate comes back with
 	// UniqueSkippedAsDuplicate set.
 	insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	// retry makes the job available to run now (River's JobRetryTx);
+	// rivertype.ErrNotFound when the job is gone.
+	retry(ctx context.Context, id int64) error
 }
 
 // riverQueue implements queue for one River transaction type.
@@ -115,4 +118,9 @@ func (j riverTxJobs[TTx]) insertFast(ctx context.Context, params []river.InsertM
 
 func (j riverTxJobs[TTx]) insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 	return j.client.InsertManyTx(ctx, j.tx, params)
+}
+
+func (j riverTxJobs[TTx]) retry(ctx context.Context, id int64) error {
+	_, err := j.client.JobRetryTx(ctx, j.tx, id)
+	return err
 }

@@ -72,7 +72,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = q.close()
 		return nil, err
 	}
-	return &Store{
+	s := &Store{
 		opts:      o,
 		log:       o.Logger.WithField(logfield.Component, "store"),
 		q:         q,
@@ -80,7 +80,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		metrics:   m,
 		reqs:      make(chan *enqueueReq, o.BatchMaxSize),
 		writerEnd: make(chan struct{}),
-	}, nil
+	}
+	m.queue.bind(s)
+	return s, nil
 }
 
 // Start starts the batch writer and, when the store has Workers, River's
@@ -167,8 +169,8 @@ func (s *Store) Delivery(ctx context.Context, id string) (*Delivery, error) {
 	d := Delivery{ID: id}
 	var at timeValue
 	err := s.q.pool().queryRow(ctx,
-		`SELECT event, payload, received_at FROM deliveries WHERE id = $1`, id).
-		Scan(&d.Event, &d.Payload, &at)
+		`SELECT event, payload, received_at, hook_id, user_agent, replay_of FROM deliveries WHERE id = $1`, id).
+		Scan(&d.Event, &d.Payload, &at, &d.HookID, &d.UserAgent, &d.ReplayOf)
 	if isNoRows(err) {
 		return nil, ErrNotFound
 	}
