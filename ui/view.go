@@ -67,7 +67,8 @@ type listView struct {
 	Older    string // the next page's URL, "" on the last
 	RowsURL  string // what the page fetches to refresh itself
 	PollMS   int
-	Live     bool // refreshing (only the first page does)
+	PollText string // PollMS for people: "3s"
+	Live     bool   // refreshing (only the first page does)
 	Error    string
 	CSRF     string
 	LoggedIn bool
