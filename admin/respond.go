@@ -1,0 +1,32 @@
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+type errorReply struct {
+	Error string `json:"error"`
+}
+
+// writeJSON sends v as the JSON body of a status answer; the history is
+// not to be cached by browsers or proxies.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(b) // the client has gone if this fails
+}
+
+// writeError sends {"error": msg}; msg never holds a secret.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorReply{Error: msg})
+}
