@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -13,9 +14,16 @@ type errorReply struct {
 // writeJSON sends v as the JSON body of a status answer; the history is
 // not to be cached by browsers or proxies.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	// Not HTML-escaped: the answer is JSON with nosniff, read by programs,
+	// and "<secret>" should read as written.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	b := buf.Bytes()
+	if err := enc.Encode(v); err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	} else {
+		b = buf.Bytes()
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
