@@ -213,8 +213,7 @@ func TestPagingWhileDeliveriesArrive(t *testing.T) {
 			}
 			got = append(got, g.ids()...)
 			pages++
-			// New deliveries arrive, newer than everything, and one with a
-			// received time among the ones already listed.
+			// A new delivery arrives between pages.
 			e.deliver(t, fmt.Sprintf("new-%d", pages), "push", `{}`, time.Hour+time.Duration(pages)*time.Second)
 			if g.NextCursor == "" {
 				break
