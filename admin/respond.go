@@ -19,11 +19,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	b := buf.Bytes()
+	var b []byte
 	if err := enc.Encode(v); err != nil {
 		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
 	} else {
-		b = buf.Bytes()
+		b = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
