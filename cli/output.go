@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -160,10 +158,7 @@ func writeDetail(w io.Writer, d *adminclient.Detail, now time.Time) {
 	for _, a := range d.Actions {
 		fmt.Fprintf(w, "  %s  %s  rule %s, action %d  %s\n", clean(string(a.ID)), clean(a.Kind), clean(a.Rule), a.Index, clean(a.State))
 		if len(a.Params) > 0 && string(a.Params) != "null" {
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, a.Params); err == nil {
-				fmt.Fprintf(w, "      params  %s\n", clean(compact.String()))
-			}
+			fmt.Fprintf(w, "      params  %s\n", clean(adminclient.FormatJSON(a.Params, "")))
 		}
 		keys := make([]string, 0, len(a.Links))
 		for k := range a.Links {
@@ -176,7 +171,7 @@ func writeDetail(w io.Writer, d *adminclient.Detail, now time.Time) {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, t := range a.Attempts {
 			fmt.Fprintf(tw, "      attempt %d\t%s\t%s\t%s\t%s\n", t.N, ago(t.StartedAt, now),
-				(time.Duration(t.DurationMS) * time.Millisecond).String(), clean(t.Outcome), errText(t.Error))
+				adminclient.Duration(t.DurationMS), clean(t.Outcome), errText(t.Error))
 		}
 		tw.Flush()
 		if len(a.Attempts) == 0 {

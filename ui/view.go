@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -212,7 +211,7 @@ func (u *UI) detailOf(d *adminclient.Detail) detailView {
 		}
 		for _, t := range a.Attempts {
 			av.Attempts = append(av.Attempts, attemptView{N: t.N, Started: whenOf(t.StartedAt, now),
-				Duration: (time.Duration(t.DurationMS) * time.Millisecond).String(), Badge: badgeOf(t.Outcome), Error: t.Error})
+				Duration: adminclient.Duration(t.DurationMS), Badge: badgeOf(t.Outcome), Error: t.Error})
 		}
 		keys := make([]string, 0, len(a.Links))
 		for k := range a.Links {
@@ -300,11 +299,7 @@ func pretty(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
-	var b bytes.Buffer
-	if err := json.Indent(&b, raw, "", "  "); err != nil {
-		return string(raw)
-	}
-	return b.String()
+	return adminclient.FormatJSON(raw, "  ")
 }
 
 func asAPIError(err error, target **adminclient.APIError) bool { return errors.As(err, target) }
