@@ -209,6 +209,40 @@ func TestUIHostile(t *testing.T) {
 		}
 	})
 
+	t.Run("API refusals shown", func(t *testing.T) {
+		a.push(t, "refuse-1", "main")
+		a.settled(t, "refuse-1")
+		c := uiClient(t)
+		csrf := login(t, c, base)
+		if p := get(t, c, base+"/ui/deliveries/no-such"); p.status != http.StatusNotFound || !strings.Contains(p.body, "delivery not found") {
+			t.Errorf("unknown delivery: %d", p.status)
+		}
+		// A bad filter is the user's to fix: the list says what the API said.
+		if p := get(t, c, base+"/ui/?status=bogus"); p.status != http.StatusOK || !strings.Contains(p.body, `role="alert"`) || !strings.Contains(p.body, "status: ") {
+			t.Errorf("bad filter: %d\n%s", p.status, p.body)
+		}
+		if p := get(t, c, base+"/ui/rows?limit=x&status=bogus"); p.status != http.StatusBadRequest {
+			t.Errorf("bad filter on refresh: %d", p.status)
+		}
+		// Retrying an action that succeeded: 409 with the API's reason.
+		d := get(t, c, base+"/ui/deliveries/refuse-1")
+		m := regexp.MustCompile(`id="action-([0-9a-f]{20})"`).FindStringSubmatch(d.body)
+		if m == nil {
+			t.Fatalf("no action on the page:\n%s", d.body)
+		}
+		if strings.Contains(d.body, "/retry") {
+			t.Error("a succeeded action shows a Retry button")
+		}
+		p := post(t, c, base+"/ui/actions/"+m[1]+"/retry", url.Values{"csrf": {csrf}, "delivery": {"refuse-1"}}, nil)
+		if p.status != http.StatusConflict || !strings.Contains(p.body, "only a failed or cancelled action can be retried") {
+			t.Errorf("retry of a succeeded action: %d\n%s", p.status, p.body)
+		}
+		// An unknown action: the API's 404.
+		if p := post(t, c, base+"/ui/actions/0123456789abcdef0123/retry", url.Values{"csrf": {csrf}, "delivery": {"refuse-1"}}, nil); p.status != http.StatusNotFound || !strings.Contains(p.body, "action not found") {
+			t.Errorf("retry of an unknown action: %d", p.status)
+		}
+	})
+
 	t.Run("HTML in payload fields is escaped", func(t *testing.T) {
 		const evil = `<img src=x onerror=alert(1)>`
 		body := payload(t, "push.branch.json", func(m map[string]any) {

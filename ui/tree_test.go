@@ -48,3 +48,19 @@ func TestOutsideLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliveryURLStaysUnderUI: the retry form's delivery field and every id
+// become one path segment under /ui/deliveries/, never another site or path.
+func TestDeliveryURLStaysUnderUI(t *testing.T) {
+	for id, want := range map[string]string{
+		"72d3162e-cc78":   "/ui/deliveries/72d3162e-cc78",
+		"a.replay-1":      "/ui/deliveries/a.replay-1",
+		"//evil.example/": "/ui/deliveries/%2F%2Fevil.example%2F",
+		"../../api/v1":    "/ui/deliveries/..%2F..%2Fapi%2Fv1",
+		"x?y#z":           "/ui/deliveries/x%3Fy%23z",
+	} {
+		if got := deliveryURL(id); got != want {
+			t.Errorf("%q: %s, want %s", id, got, want)
+		}
+	}
+}
