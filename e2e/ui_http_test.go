@@ -305,3 +305,51 @@ func hasCookie(h http.Header, name string) bool {
 	sc := setCookie(h, name)
 	return sc != "" && !strings.HasPrefix(sc, name+"=;")
 }
+
+// TestUIListFilters: the list and its refresh show only what the filters
+// let through, and say when nothing does.
+func TestUIListFilters(t *testing.T) {
+	a := startAdmin(t, always(http.StatusInternalServerError))
+	a.push(t, "filter-main", "main")
+	a.push(t, "filter-feature", "feature/x")
+	a.settled(t, "filter-main")
+	a.settled(t, "filter-feature")
+	c := uiClient(t)
+	login(t, c, a.srv.URL)
+	tests := map[string]struct {
+		query     string
+		want, not []string
+	}{
+		"none":             {"", []string{"filter-main", "filter-feature"}, nil},
+		"status failed":    {"status=failed", []string{"filter-feature"}, []string{`href="/ui/deliveries/filter-main"`}},
+		"status succeeded": {"status=succeeded", []string{"filter-main"}, []string{`href="/ui/deliveries/filter-feature"`}},
+		"free text":        {"q=FEATURE", []string{"filter-feature"}, []string{`href="/ui/deliveries/filter-main"`}},
+		"repo and event":   {"repo=codertocat/hello-world&event=push", []string{"filter-main", "filter-feature"}, nil},
+		"nothing matches":  {"event=issues", []string{"No deliveries yet."}, []string{"filter-"}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			for _, path := range []string{"/ui/?", "/ui/rows?"} {
+				p := get(t, c, a.srv.URL+path+tt.query)
+				if p.status != http.StatusOK {
+					t.Fatalf("%s: %d", path, p.status)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(p.body, w) {
+						t.Errorf("%s%s lacks %q", path, tt.query, w)
+					}
+				}
+				for _, n := range tt.not {
+					if strings.Contains(p.body, n) {
+						t.Errorf("%s%s shows %q", path, tt.query, n)
+					}
+				}
+			}
+		})
+	}
+	// The list's refresh keeps the filters.
+	p := get(t, c, a.srv.URL+"/ui/?status=failed&q=x")
+	if !strings.Contains(p.body, `data-rows="/ui/rows?q=x&amp;status=failed"`) {
+		t.Errorf("the refresh URL does not keep the filters:\n%s", p.body)
+	}
+}
