@@ -175,6 +175,13 @@ func (c *Client) call(ctx context.Context, method, path string) (json.RawMessage
 	return bytes.TrimSpace(body), nil
 }
 
+// Compile-time checks.
+var (
+	_ error             = (*APIError)(nil)
+	_ error             = (*UnreachableError)(nil)
+	_ http.RoundTripper = HandlerTransport{}
+)
+
 // HandlerTransport is an http.RoundTripper that serves each request with an
 // http.Handler in-process: the web page calls the API this way, with no
 // socket and no second listener.

@@ -2,40 +2,8 @@ package adminclient
 
 import (
 	"encoding/json"
-	"strconv"
 	"time"
 )
-
-// ID is a delivery or action identifier as the API writes it: a JSON string
-// or number (the queue numbers its jobs), kept as text either way.
-type ID string
-
-// UnmarshalJSON accepts a string or a number.
-func (id *ID) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*id = ID(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
-	*id = ID(n.String())
-	return nil
-}
-
-// MarshalJSON writes a number when the ID is one, so that -o json prints
-// what the server sent.
-func (id ID) MarshalJSON() ([]byte, error) {
-	if _, err := strconv.ParseInt(string(id), 10, 64); err == nil {
-		return []byte(id), nil
-	}
-	return json.Marshal(string(id))
-}
 
 // ActionCounts is how many of a delivery's actions are in each state.
 type ActionCounts struct {
@@ -99,7 +67,7 @@ type Attempt struct {
 
 // Action is one action a delivery's rules asked for.
 type Action struct {
-	ID            ID                `json:"id"`
+	ID            string            `json:"id"`
 	Rule          string            `json:"rule"`
 	Kind          string            `json:"kind"`
 	Index         int               `json:"index"`

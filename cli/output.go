@@ -156,7 +156,7 @@ func writeDetail(w io.Writer, d *adminclient.Detail, now time.Time) {
 		fmt.Fprintln(w, "  none")
 	}
 	for _, a := range d.Actions {
-		fmt.Fprintf(w, "  %s  %s  rule %s, action %d  %s\n", clean(string(a.ID)), clean(a.Kind), clean(a.Rule), a.Index, clean(a.State))
+		fmt.Fprintf(w, "  %s  %s  rule %s, action %d  %s\n", clean(a.ID), clean(a.Kind), clean(a.Rule), a.Index, clean(a.State))
 		if len(a.Params) > 0 && string(a.Params) != "null" {
 			fmt.Fprintf(w, "      params  %s\n", clean(adminclient.FormatJSON(a.Params, "")))
 		}

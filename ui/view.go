@@ -45,7 +45,7 @@ func badgeOf(state string) badge {
 var funcs = template.FuncMap{
 	"badge":       badgeOf,
 	"deliveryURL": deliveryURL,
-	"pathEscape":  func(id adminclient.ID) string { return url.PathEscape(string(id)) },
+	"pathEscape":  url.PathEscape,
 }
 
 // when is a time shown relative to now, with the exact time beside it.
