@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -180,10 +181,21 @@ func TestBrowser(t *testing.T) {
 	if got := text(`.rule.unmatched .cond-failed`); !strings.Contains(got, "FAILED") || !strings.Contains(got, "branch is feature/x; wanted main") {
 		t.Errorf("failed condition reads %q", got)
 	}
-	if got := text(`#actions`); !strings.Contains(got, "succeeded") || !strings.Contains(got, "hook-feature") {
+	if got := text(`#actions`); !strings.Contains(got, "succeeded") || !strings.Contains(got, "hook-feature") || !strings.Contains(got, `"secret": "<secret>"`) {
 		t.Errorf("actions read %q", got)
 	}
+	if eval(`document.documentElement.outerHTML.includes(` + strconv.Quote(hookSecret) + `)`) {
+		t.Error("the page shows the http action's secret")
+	}
 	shot("delivery.png")
+
+	// A failed action: its attempt, its error and a Retry button.
+	do("open the failed delivery", chromedp.Navigate(a.srv.URL+"/ui/deliveries/ui-broken"), chromedp.WaitVisible(chromedp.CSS(`#actions`)))
+	if got := text(`#actions`); !strings.Contains(got, "failed") || !strings.Contains(got, "HTTP 500") || !strings.Contains(got, "Retry") {
+		t.Errorf("the failed action reads %q", got)
+	}
+	shot("delivery-failed.png")
+	do("back to the delivery", chromedp.Navigate(a.srv.URL+"/ui/deliveries/ui-feature"), chromedp.WaitVisible(chromedp.CSS(`#rules`)))
 
 	// Phone width: nothing wider than the screen, both pages.
 	do("phone width", chromedp.EmulateViewport(390, 844))
