@@ -151,6 +151,21 @@ func TestUIHostile(t *testing.T) {
 		}
 	})
 
+	t.Run("oversized form", func(t *testing.T) {
+		c := uiClient(t)
+		form := get(t, c, base+"/ui/login")
+		big := url.Values{"token": {strings.Repeat("x", 70_000)}, "csrf": {csrfOf(t, form)}}
+		p := post(t, c, base+"/ui/login", big, nil)
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "The form could not be read.") || hasCookie(p.header, "switchboard_session") {
+			t.Fatalf("oversized login: %d", p.status)
+		}
+		csrf := login(t, c, base)
+		p = post(t, c, base+"/ui/deliveries/x/replay", url.Values{"csrf": {csrf}, "pad": {strings.Repeat("x", 70_000)}}, nil)
+		if p.status != http.StatusForbidden {
+			t.Fatalf("oversized POST: %d, want 403", p.status)
+		}
+	})
+
 	t.Run("forged cookie", func(t *testing.T) {
 		for name, value := range map[string]string{
 			"garbage":       "x",

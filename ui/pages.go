@@ -37,7 +37,7 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request, status int, msg s
 
 // login checks the token field; a right one starts a session.
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<16)
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
 		u.showLogin(w, r, http.StatusBadRequest, "The form could not be read.")
 		return

@@ -33,6 +33,8 @@ const (
 	DefaultPollInterval = 3 * time.Second
 	// pageSize is how many deliveries the list shows at once.
 	pageSize = 50
+	// maxForm bounds a POSTed form: the page's forms hold a token or two.
+	maxForm = 1 << 16
 )
 
 // Options configure New.
@@ -165,6 +167,7 @@ func (u *UI) authed(next func(http.ResponseWriter, *http.Request, session)) http
 			return
 		}
 		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 			if err := r.ParseForm(); err != nil || !sameCSRF(r.PostForm.Get("csrf"), s.csrf) {
 				u.fail(w, r, http.StatusForbidden, "Refused", "The form's CSRF token is missing or wrong. Reload the page and try again.")
 				return
