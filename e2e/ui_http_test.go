@@ -362,6 +362,15 @@ func TestUIListFilters(t *testing.T) {
 			}
 		})
 	}
+	// The Jenkins action links to what it queued, and the page to GitHub.
+	d := get(t, c, a.srv.URL+"/ui/deliveries/filter-main")
+	if !regexp.MustCompile(`<a href="` + regexp.QuoteMeta(a.jenkins.URL()) + `[^"]*queue/item/\d+/?"[^>]*>Jenkins queue item ↗</a>`).MatchString(d.body) {
+		t.Errorf("no link to the Jenkins queue item:\n%s", d.body)
+	}
+	if !strings.Contains(d.body, `<a href="https://github.com/Codertocat/Hello-World" rel="noopener noreferrer" target="_blank">Repository on GitHub ↗</a>`) {
+		t.Error("no link to the repository on GitHub")
+	}
+
 	// The list's refresh keeps the filters.
 	p := get(t, c, a.srv.URL+"/ui/?status=failed&q=x")
 	if !strings.Contains(p.body, `data-rows="/ui/rows?q=x&amp;status=failed"`) {
