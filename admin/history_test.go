@@ -79,11 +79,10 @@ func TestDeliveryDetail(t *testing.T) {
 			{Delivery: "d-1", Rule: "build", Index: 0, Kind: "jenkins", State: store.OutcomeSucceeded, Attempts: 1,
 				Detail: "https://jenkins.example.com/queue/item/7/", Links: map[string]string{"jenkins_build": "https://jenkins.example.com/job/a/3/"},
 				Attempt: &store.Attempt{N: 1, StartedAt: started, Duration: 84 * time.Millisecond, Outcome: store.OutcomeSucceeded}},
-			{Delivery: "d-1", Rule: "build", Index: 1, Kind: "http", State: store.OutcomeRunning, Attempts: 1,
-				Attempt: &store.Attempt{N: 1, StartedAt: started, Outcome: store.AttemptRunning}},
-			// Its process died; the next attempt marks it interrupted, and fails for now.
+			{Delivery: "d-1", Rule: "build", Index: 1, Kind: "http", State: store.OutcomeRunning, Attempts: 1},
+			// Its process died; the next attempt records it as interrupted, and fails for now.
 			{Delivery: "d-1", Rule: "build", Index: 1, Kind: "http", State: store.OutcomeRunning, Attempts: 2,
-				Attempt: &store.Attempt{N: 2, StartedAt: started.Add(time.Minute), Outcome: store.AttemptRunning}},
+				Attempt: &store.Attempt{N: 1, StartedAt: started, Outcome: store.AttemptInterrupted, Error: "stopped"}},
 			{Delivery: "d-1", Rule: "build", Index: 1, Kind: "http", State: store.OutcomeRetrying, Attempts: 2, LastError: "http: 503",
 				NextAttemptAt: started.Add(2 * time.Minute),
 				Attempt:       &store.Attempt{N: 2, StartedAt: started.Add(time.Minute), Duration: 1500 * time.Millisecond, Outcome: store.OutcomeRetrying, Error: "http: 503"}},

@@ -228,3 +228,60 @@ store: {driver: sqlite, dsn: "$TMP/switchboard.db"}
 		t.Error("serve did not say the admin API is off")
 	}
 }
+
+// TestAPIRetryRunsAgain: an http action that failed for good (a 400) is
+// retried through the API, runs again at once through the real runner,
+// and its attempts show both; a second retry of the action, now
+// succeeded, is 409.
+func TestAPIRetryRunsAgain(t *testing.T) {
+	var status atomic.Int64
+	status.Store(http.StatusBadRequest)
+	var calls atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(int(status.Load()))
+	}))
+	defer hook.Close()
+	srv := startServer(t, `
+server: {addr: "127.0.0.1:0", shutdown_timeout: 10s, admin_token: "${SWITCHBOARD_ADMIN_TOKEN}"}
+github: {webhook_secret: "${GITHUB_WEBHOOK_SECRET}"}
+store: {driver: sqlite, dsn: "$TMP/switchboard.db"}
+rules:
+  - name: call
+    on: [push]
+    do:
+      - http: {url: "${HOOK_URL}", body: "x"}
+`, map[string]string{"SWITCHBOARD_ADMIN_TOKEN": apiToken, "HOOK_URL": hook.URL})
+
+	if a := send(t, srv.URL+"/webhook", delivery{event: "push", id: "retry-1", body: pushTo(t, "main")}); a.status != http.StatusAccepted {
+		t.Fatalf("webhook: %d %s", a.status, a.body)
+	}
+	var d apiDetail
+	eventually(t, 30*time.Second, "the action to fail", func() bool {
+		d = apiDetail{}
+		apiGet(t, srv.URL+"/api/v1/deliveries/retry-1", &d)
+		return d.Status == "failed"
+	})
+	id := d.Actions[0].ID
+	status.Store(http.StatusOK)
+	retry := func() (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/actions/"+id+"/retry", nil)
+		req.Header.Set("Authorization", "Bearer "+apiToken)
+		return apiDo(t, req, nil)
+	}
+	if code, b := retry(); code != http.StatusAccepted || b != `{"action":"`+id+`","state":"queued"}` {
+		t.Fatalf("retry: %d %s", code, b)
+	}
+	eventually(t, 30*time.Second, "the retried action to succeed", func() bool {
+		d = apiDetail{}
+		apiGet(t, srv.URL+"/api/v1/deliveries/retry-1", &d)
+		return d.Status == "succeeded"
+	})
+	a := d.Actions[0]
+	if len(a.Attempts) != 2 || a.Attempts[0].Outcome != "failed" || a.Attempts[1].N != 2 || a.Attempts[1].Outcome != "succeeded" || calls.Load() != 2 {
+		t.Fatalf("attempts: %+v, %d calls", a.Attempts, calls.Load())
+	}
+	if code, b := retry(); code != http.StatusConflict || b != `{"error":"action is succeeded; only a failed or cancelled action can be retried"}` {
+		t.Fatalf("retry of a succeeded action: %d %s", code, b)
+	}
+}

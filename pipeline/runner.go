@@ -78,13 +78,17 @@ func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error 
 	log = log.WithField(logfield.Attempt, attempt)
 
 	start := r.now()
-	out := store.Outcome{Delivery: a.Delivery, Rule: a.Rule, Index: a.Index, Kind: a.Job.Kind, State: store.OutcomeRunning, Attempts: attempt,
-		Attempt: &store.Attempt{N: attempt, StartedAt: start, Outcome: store.AttemptRunning}}
+	out := store.Outcome{Delivery: a.Delivery, Rule: a.Rule, Index: a.Index, Kind: a.Job.Kind, State: store.OutcomeRunning, Attempts: attempt}
 	base := 0
 	var prevLinks map[string]string
 	if prev != nil {
 		out.Detail, out.LastError = prev.Detail, prev.LastError
 		base, prevLinks = prev.AttemptBase, prev.Links
+		if prev.State == store.OutcomeRunning && prev.Attempts > 0 {
+			// The last attempt never recorded its end: its process died.
+			out.Attempt = &store.Attempt{N: prev.Attempts, StartedAt: prev.UpdatedAt, Outcome: store.AttemptInterrupted,
+				Error: "the process running this attempt stopped before it ended"}
+		}
 	}
 	if err := r.queue.RecordOutcome(ctx, out); err != nil {
 		return fmt.Errorf("record outcome: %w", err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -19,12 +20,10 @@ const (
 	ProcessedError = "error" // unparsable payload, or a rule's expr or template failed
 )
 
-// Attempt outcomes besides the Outcome* states: an attempt in progress, and
-// one whose process died before it could say how it ended.
-const (
-	AttemptRunning     = "running"
-	AttemptInterrupted = "interrupted"
-)
+// AttemptInterrupted is the outcome of an attempt whose process died
+// before it could say how it ended; other attempts end as an Outcome*
+// state (succeeded, retrying, failed).
+const AttemptInterrupted = "interrupted"
 
 // ConditionRecord is one condition of a rule's explanation.
 type ConditionRecord struct {
@@ -66,7 +65,7 @@ type Attempt struct {
 	N         int
 	StartedAt time.Time
 	Duration  time.Duration
-	Outcome   string // AttemptRunning, an Outcome* state, or AttemptInterrupted
+	Outcome   string // OutcomeSucceeded, OutcomeRetrying, OutcomeFailed or AttemptInterrupted
 	Error     string
 }
 
@@ -134,8 +133,15 @@ func (s *Store) RecordProcessing(ctx context.Context, p Processing) (inserted in
 				ids = append(ids, r.Job.ID)
 			}
 		}
+		// One statement for every action's outcome row.
+		var b strings.Builder
+		b.WriteString(`INSERT INTO action_outcomes
+			(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
+			 action_id, seq, params, links, job_id, job_kind, job_args) VALUES `)
+		const cols = 13
+		args := make([]any, 0, cols*len(p.Actions))
 		for i, a := range p.Actions {
-			args, err := json.Marshal(a.Job.Args)
+			enc, err := json.Marshal(a.Job.Args)
 			if err != nil {
 				return err
 			}
@@ -143,21 +149,23 @@ func (s *Store) RecordProcessing(ctx context.Context, p Processing) (inserted in
 			if err != nil {
 				return err
 			}
-			if _, err := tx.exec(ctx, `
-				INSERT INTO action_outcomes
-					(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
-					 action_id, seq, params, links, job_id, job_kind, job_args)
-				VALUES ($1, $2, $3, $4, $5, 0, '', '', $6, $7, $8, $9, $10, $11, $12, $13)
-				ON CONFLICT (delivery_id, rule_name, action_index) DO UPDATE SET
-					action_id = excluded.action_id, seq = excluded.seq, params = excluded.params,
-					links = CASE WHEN action_outcomes.links = '' THEN excluded.links ELSE action_outcomes.links END,
-					job_id = excluded.job_id, job_kind = excluded.job_kind, job_args = excluded.job_args`,
-				p.Delivery, a.Rule, a.Index, a.Kind, OutcomePending, s.dialect.timeArg(p.At),
-				ActionID(p.Delivery, a.Rule, a.Index), i, string(a.Params), links, ids[i], a.Job.Args.Kind(), string(args)); err != nil {
-				return err
+			if i > 0 {
+				b.WriteByte(',')
 			}
+			n := cols * i
+			ph := func(k int) string { return "$" + strconv.Itoa(n+k) }
+			b.WriteString("(" + ph(1) + "," + ph(2) + "," + ph(3) + "," + ph(4) + "," + ph(5) + ",0,'',''," + ph(6) + "," +
+				ph(7) + "," + ph(8) + "," + ph(9) + "," + ph(10) + "," + ph(11) + "," + ph(12) + "," + ph(13) + ")")
+			args = append(args, p.Delivery, a.Rule, a.Index, a.Kind, OutcomePending, s.dialect.timeArg(p.At),
+				ActionID(p.Delivery, a.Rule, a.Index), i, string(a.Params), links, ids[i], a.Job.Args.Kind(), string(enc))
 		}
-		return nil
+		b.WriteString(`
+			ON CONFLICT (delivery_id, rule_name, action_index) DO UPDATE SET
+				action_id = excluded.action_id, seq = excluded.seq, params = excluded.params,
+				links = CASE WHEN action_outcomes.links = '' THEN excluded.links ELSE action_outcomes.links END,
+				job_id = excluded.job_id, job_kind = excluded.job_kind, job_args = excluded.job_args`)
+		_, err = tx.exec(ctx, b.String(), args...)
+		return err
 	})
 	if errors.Is(err, ErrNotFound) {
 		return 0, err

@@ -204,6 +204,10 @@ func TestQueueMetrics(t *testing.T) {
 		want := fmt.Sprintf(`
 # HELP switchboard_queue_jobs Queue jobs by kind and state (available: waiting for a worker; running; retryable and scheduled: waiting for their time).
 # TYPE switchboard_queue_jobs gauge
+switchboard_queue_jobs{kind="process_delivery",state="available"} 0
+switchboard_queue_jobs{kind="process_delivery",state="retryable"} 0
+switchboard_queue_jobs{kind="process_delivery",state="running"} 0
+switchboard_queue_jobs{kind="process_delivery",state="scheduled"} 0
 switchboard_queue_jobs{kind="hist_action",state="available"} 3
 switchboard_queue_jobs{kind="hist_action",state="retryable"} 0
 switchboard_queue_jobs{kind="hist_action",state="running"} 0

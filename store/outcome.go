@@ -45,9 +45,8 @@ type Outcome struct {
 	Links map[string]string
 	// NextAttemptAt is when a retrying action runs again; zero otherwise.
 	NextAttemptAt time.Time
-	// Attempt, when set, is recorded (or updated, by its N) in the same
-	// transaction. Recording a running attempt marks earlier attempts
-	// still running as interrupted: their process died.
+	// Attempt, when set, is recorded (or replaced, by its N) in the same
+	// transaction: a finished attempt, or one found interrupted.
 	Attempt *Attempt
 }
 
@@ -83,8 +82,7 @@ func (s *Store) RecordOutcome(ctx context.Context, o Outcome) error {
 		next = s.dialect.timeArg(o.NextAttemptAt)
 	}
 	id := o.ID()
-	err = s.q.inTx(ctx, false, func(ctx context.Context, tx querier, _ txJobs) error {
-		if _, err := tx.exec(ctx, `
+	const upsert = `
 		INSERT INTO action_outcomes
 			(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
 			 action_id, links, next_attempt_at)
@@ -93,20 +91,21 @@ func (s *Store) RecordOutcome(ctx context.Context, o Outcome) error {
 			kind = excluded.kind, state = excluded.state, attempts = excluded.attempts,
 			last_error = excluded.last_error, detail = excluded.detail, updated_at = excluded.updated_at,
 			action_id = excluded.action_id, next_attempt_at = excluded.next_attempt_at,
-			links = CASE WHEN $13 THEN excluded.links ELSE action_outcomes.links END`,
-			o.Delivery, o.Rule, o.Index, o.Kind, o.State, o.Attempts, o.LastError, o.Detail, s.dialect.timeArg(o.UpdatedAt),
-			id, links, next, o.Links != nil); err != nil {
+			links = CASE WHEN $13 THEN excluded.links ELSE action_outcomes.links END`
+	args := []any{o.Delivery, o.Rule, o.Index, o.Kind, o.State, o.Attempts, o.LastError, o.Detail, s.dialect.timeArg(o.UpdatedAt),
+		id, links, next, o.Links != nil}
+	a := o.Attempt
+	if a == nil {
+		// One statement, as before there was a history: this is on the
+		// path of every attempt.
+		if _, err := s.q.pool().exec(ctx, upsert, args...); err != nil {
+			return unavailable("record outcome", err)
+		}
+		return nil
+	}
+	err = s.q.inTx(ctx, false, func(ctx context.Context, tx querier, _ txJobs) error {
+		if _, err := tx.exec(ctx, upsert, args...); err != nil {
 			return err
-		}
-		a := o.Attempt
-		if a == nil {
-			return nil
-		}
-		if a.Outcome == AttemptRunning {
-			if _, err := tx.exec(ctx, `UPDATE action_attempts SET outcome = $1
-				WHERE action_id = $2 AND n < $3 AND outcome = $4`, AttemptInterrupted, id, a.N, AttemptRunning); err != nil {
-				return err
-			}
 		}
 		_, err := tx.exec(ctx, `
 			INSERT INTO action_attempts (action_id, n, delivery_id, started_at, duration_ms, outcome, error)

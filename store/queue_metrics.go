@@ -46,7 +46,9 @@ func newQueueCollector() *queueCollector {
 			Name: "switchboard_queue_metrics_errors_total",
 			Help: "Scrapes whose queue metrics could not be read from the store.",
 		}),
-		kinds: map[string]bool{},
+		// The store's own kind is always reported, so the series exist
+		// (at 0) before the first job is seen.
+		kinds: map[string]bool{ProcessDeliveryArgs{}.Kind(): true},
 		now:   time.Now,
 	}
 }
