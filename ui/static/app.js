@@ -33,8 +33,10 @@
           if (expired(r.status, live)) { return; }
           if (!r.ok) { say(live, "Refresh failed (" + r.status + "); retrying."); return; }
           return r.text().then(function (html) {
-            if (html !== rows.innerHTML) { rows.innerHTML = html; }
-            say(live, "Live: updated " + new Date().toLocaleTimeString() + ".");
+            if (html !== rows.innerHTML) {
+              rows.innerHTML = html;
+              say(live, "Refreshing by itself; last change at " + new Date().toLocaleTimeString() + ".");
+            }
           });
         })
         .catch(function () { say(live, "Server unreachable; retrying."); });
