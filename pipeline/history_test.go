@@ -225,3 +225,46 @@ switchboard_delivery_to_action_seconds_count 1
 		t.Fatalf("after the retry by hand: %+v, %d calls", a, answers.Load())
 	}
 }
+
+// TestRunnerRecordsInterruptedAttempt: an attempt whose process died (the
+// outcome still says running) is recorded as interrupted when the next
+// attempt starts, and the next attempt is numbered after it.
+func TestRunnerRecordsInterruptedAttempt(t *testing.T) {
+	ctx := context.Background()
+	e := newProcessEnv(t, `
+github: {webhook_secret: s}
+rules:
+  - name: note
+    on: [push]
+    do:
+      - log: {message: "x"}
+`)
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	r := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), func() time.Time { return now })
+	if _, err := e.store.Enqueue(ctx, store.Delivery{ID: "i-1", Event: "push", Payload: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	job := actions.Job{Delivery: "i-1", Event: "push", Rule: "note", Index: 0, Kind: "log", Log: &actions.LogJob{Message: "x"}}
+	args := RunActionArgs{Delivery: "i-1", Rule: "note", Index: 0, Job: job}
+	if _, err := e.store.RecordProcessing(ctx, store.Processing{Delivery: "i-1", Status: store.ProcessedOK,
+		Actions: []store.QueuedAction{{Rule: "note", Index: 0, Kind: "log", Params: json.RawMessage(`{}`), Job: river.InsertManyParams{Args: args}}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Attempt 1 started, and its process died.
+	died := now.Add(-time.Minute)
+	if err := e.store.RecordOutcome(ctx, store.Outcome{Delivery: "i-1", Rule: "note", Index: 0, Kind: "log", State: store.OutcomeRunning, Attempts: 1, UpdatedAt: died}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Work(ctx, &river.Job[RunActionArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 2}, Args: args}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.store.DeliveryHistory(ctx, "i-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := d.ActionList[0].Attempts
+	if len(at) != 2 || at[0].N != 1 || at[0].Outcome != store.AttemptInterrupted || !at[0].StartedAt.Equal(died) ||
+		at[1].N != 2 || at[1].Outcome != store.OutcomeSucceeded || d.ActionList[0].State != store.StateSucceeded {
+		t.Fatalf("attempts: %+v, state %s", at, d.ActionList[0].State)
+	}
+}
