@@ -272,9 +272,20 @@ rules:
 	if code, b := retry(); code != http.StatusAccepted || b != `{"action":"`+id+`","state":"queued"}` {
 		t.Fatalf("retry: %d %s", code, b)
 	}
+	var last string
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last detail: %s", last)
+			for _, e := range srv.Logs.AllEntries() {
+				if e.Data["component"] == "runner" || e.Data["component"] == "admin" {
+					t.Logf("log: %s %v", e.Message, e.Data)
+				}
+			}
+		}
+	})
 	eventually(t, 30*time.Second, "the retried action to succeed", func() bool {
 		d = apiDetail{}
-		apiGet(t, srv.URL+"/api/v1/deliveries/retry-1", &d)
+		_, last = apiGet(t, srv.URL+"/api/v1/deliveries/retry-1", &d)
 		return d.Status == "succeeded"
 	})
 	a := d.Actions[0]

@@ -229,3 +229,39 @@ switchboard_queue_oldest_available_seconds %d
 		}
 	})
 }
+
+// TestRetryWhileJobNotYetFinished: River writes a job's end after the
+// runner recorded the action's failure; a retry in between queues a new
+// job, since River leaves a running job alone.
+func TestRetryWhileJobNotYetFinished(t *testing.T) {
+	eachDriver(t, func(t *testing.T, db testDB) {
+		s := historyStore(t, db)
+		ctx := context.Background()
+		if _, err := s.Enqueue(ctx, Delivery{ID: "d", Event: "push"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RecordProcessing(ctx, Processing{Delivery: "d", Status: ProcessedOK, Actions: []QueuedAction{histAction("d", "r", 0)}}); err != nil {
+			t.Fatal(err)
+		}
+		old := jobsOfKind(t, s, "hist_action")[0]
+		if _, err := s.q.pool().exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1 WHERE id = $1`, old.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordOutcome(ctx, Outcome{Delivery: "d", Rule: "r", Index: 0, Kind: "log", State: OutcomeFailed, Attempts: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RetryAction(ctx, ActionID("d", "r", 0)); err != nil {
+			t.Fatal(err)
+		}
+		jobs := jobsOfKind(t, s, "hist_action")
+		var available int
+		for _, j := range jobs {
+			if j.State == rivertype.JobStateAvailable && j.ID != old.ID {
+				available++
+			}
+		}
+		if len(jobs) != 2 || available != 1 {
+			t.Fatalf("jobs after the retry: %d, %d new and available; want the running one and one new", len(jobs), available)
+		}
+	})
+}

@@ -32,9 +32,10 @@ type txJobs interface {
 	// insert honours unique options: a duplicate comes back with
 	// UniqueSkippedAsDuplicate set.
 	insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
-	// retry makes the job available to run now (River's JobRetryTx);
+	// retry makes the job available to run now (River's JobRetryTx) and
+	// returns whether it did: River leaves a running job alone.
 	// rivertype.ErrNotFound when the job is gone.
-	retry(ctx context.Context, id int64) error
+	retry(ctx context.Context, id int64) (bool, error)
 }
 
 // riverQueue implements queue for one River transaction type.
@@ -120,7 +121,10 @@ func (j riverTxJobs[TTx]) insert(ctx context.Context, params []river.InsertManyP
 	return j.client.InsertManyTx(ctx, j.tx, params)
 }
 
-func (j riverTxJobs[TTx]) retry(ctx context.Context, id int64) error {
-	_, err := j.client.JobRetryTx(ctx, j.tx, id)
-	return err
+func (j riverTxJobs[TTx]) retry(ctx context.Context, id int64) (bool, error) {
+	row, err := j.client.JobRetryTx(ctx, j.tx, id)
+	if err != nil {
+		return false, err
+	}
+	return row.State == rivertype.JobStateAvailable, nil
 }

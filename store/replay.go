@@ -89,7 +89,7 @@ func (r rawArgs) MarshalJSON() ([]byte, error) { return r.args, nil }
 // RetryAction makes a failed or cancelled action run again now, with a
 // fresh retry budget: its outcome goes back to pending and its queue job
 // is made available (or queued again from the stored arguments if the
-// queue no longer holds it), in one transaction. ErrNotFound for an
+// queue no longer holds it, or still has it running), in one transaction. ErrNotFound for an
 // unknown action (or one whose delivery retention removed);
 // *NotRetryableError when it is queued, running, retrying or succeeded.
 func (s *Store) RetryAction(ctx context.Context, actionID string) error {
@@ -121,12 +121,15 @@ func (s *Store) RetryAction(ctx context.Context, actionID string) error {
 			return &NotRetryableError{State: StateRunning} // changed under us
 		}
 		if jobID != 0 {
-			err := jobs.retry(ctx, jobID)
-			if err == nil {
-				return nil
-			}
-			if !errors.Is(err, rivertype.ErrNotFound) {
+			// A job River has not yet marked finished (its completion is
+			// written in batches, after the outcome) is left alone by
+			// JobRetry: it ends as it was, so a new job runs the action.
+			made, err := jobs.retry(ctx, jobID)
+			if err != nil && !errors.Is(err, rivertype.ErrNotFound) {
 				return err
+			}
+			if made {
+				return nil
 			}
 		}
 		if kind == "" || args == "" {
