@@ -24,6 +24,7 @@ const (
 // badQuery is a 400 naming the parameter.
 type badQuery struct{ param, msg string }
 
+// Error names the parameter first.
 func (e *badQuery) Error() string { return e.param + ": " + e.msg }
 
 func filterOf(q url.Values) (store.DeliveryFilter, error) {

@@ -103,6 +103,7 @@ type retryReply struct {
 // timestamp is RFC 3339 with nanoseconds in UTC, or null when zero.
 type timestamp time.Time
 
+// MarshalJSON writes the time or null.
 func (t timestamp) MarshalJSON() ([]byte, error) {
 	tt := time.Time(t)
 	if tt.IsZero() {

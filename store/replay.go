@@ -73,6 +73,7 @@ type NotRetryableError struct {
 	State string // the action's state (a State* value)
 }
 
+// Error says the state and what can be retried.
 func (e *NotRetryableError) Error() string {
 	return "action is " + e.State + "; only a failed or cancelled action can be retried"
 }
@@ -83,7 +84,10 @@ type rawArgs struct {
 	args json.RawMessage
 }
 
-func (r rawArgs) Kind() string                 { return r.kind }
+// Kind is the stored job kind.
+func (r rawArgs) Kind() string { return r.kind }
+
+// MarshalJSON gives the stored arguments as they were.
 func (r rawArgs) MarshalJSON() ([]byte, error) { return r.args, nil }
 
 // RetryAction makes a failed or cancelled action run again now, with a
