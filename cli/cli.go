@@ -35,6 +35,8 @@ commands:
   serve      run the GitHub App server
   validate   check the config file and render every template against sample events
   simulate   show the actions one payload would run, without running them
+  deliveries list, show ID, replay ID: what a running server did with each delivery, and why
+  actions    retry ID: run a failed or cancelled action again (see switchboard deliveries help)
   version    print the version
 
 flags common to serve, validate and simulate:
@@ -58,6 +60,10 @@ func Main(args []string, env Env) int {
 		return validate(args[1:], env)
 	case "simulate":
 		return simulate(args[1:], env)
+	case "deliveries":
+		return deliveries(args[1:], env)
+	case "actions":
+		return actionsCmd(args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintf(env.Stdout, "switchboard %s\n", env.Version)
 		return 0
@@ -170,11 +176,25 @@ func simulate(args []string, env Env) int {
 	payloadPath := fs.String("payload", "", "payload file, or - for standard input (required)")
 	files := fs.String("files", "", "comma-separated changed files of a pull request, for paths conditions")
 	delivery := fs.String("delivery", "simulated", "delivery ID to render as .Delivery")
+	explain := fs.Bool("explain", false, "first print, for each rule listening to the event, whether it matched and why, condition by condition")
+	api := addAPIFlags(fs, path) // for --delivery without --payload
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *event == "" || *payloadPath == "" {
-		fmt.Fprintln(env.Stderr, "switchboard simulate: --event and --payload are required")
+	var payload []byte
+	if *payloadPath == "" && flagGiven(fs, "delivery") {
+		// A stored delivery, fetched from a running server, runs on the local config.
+		stored, code := storedDelivery(env, api, *delivery)
+		if code != 0 {
+			return code
+		}
+		payload = stored.Payload
+		if *event == "" {
+			*event = stored.Event
+		}
+	}
+	if *event == "" || (*payloadPath == "" && payload == nil) {
+		fmt.Fprintln(env.Stderr, "switchboard simulate: --event and --payload are required (or --delivery ID of a stored delivery)")
 		return 2
 	}
 	if known, _ := config.KnownEvent(*event); !known {
@@ -182,12 +202,13 @@ func simulate(args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "switchboard simulate: --event %q is not an event rules can listen to; one of: %s\n", *event, strings.Join(config.Events(), ", "))
 		return 2
 	}
-	var payload []byte
 	var err error
-	if *payloadPath == "-" {
-		payload, err = io.ReadAll(env.Stdin)
-	} else {
-		payload, err = os.ReadFile(*payloadPath)
+	if payload == nil {
+		if *payloadPath == "-" {
+			payload, err = io.ReadAll(env.Stdin)
+		} else {
+			payload, err = os.ReadFile(*payloadPath)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "switchboard simulate: read payload: %v\n", err)
@@ -205,7 +226,11 @@ func simulate(args []string, env Env) int {
 	if *files != "" {
 		fileList = strings.Split(*files, ",")
 	}
-	if err := rules.Simulate(context.Background(), engine, *event, *delivery, payload, fileList, env.Stdout, env.Stderr); err != nil {
+	var explainTo io.Writer
+	if *explain {
+		explainTo = env.Stdout
+	}
+	if err := rules.SimulateExplain(context.Background(), engine, *event, *delivery, payload, fileList, env.Stdout, env.Stderr, explainTo); err != nil {
 		fmt.Fprintf(env.Stderr, "switchboard simulate: %v\n", err)
 		return 1
 	}

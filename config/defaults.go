@@ -12,6 +12,8 @@ const (
 	DefaultWebhookPath     = "/webhook"
 	DefaultMaxPayloadBytes = 25 << 20 // GitHub's own cap on a delivery
 	DefaultShutdownTimeout = Duration(30 * time.Second)
+	// MinAdminTokenLen is the shortest server.admin_token accepted.
+	MinAdminTokenLen = 16
 	// DefaultMaxInflightBodyBytes bounds the bodies in flight: two
 	// deliveries of GitHub's 25 MB cap, beside the reserved eighth.
 	DefaultMaxInflightBodyBytes = 64 << 20

@@ -34,6 +34,9 @@ type Server struct {
 	// held at once, across all requests, and of stored payloads being
 	// processed; an eighth is reserved for deliveries of up to 1 MiB.
 	MaxInflightBodyBytes int64 `yaml:"max_inflight_body_bytes"` // default 64 MiB
+	// AdminToken turns on the admin API (/api/v1) and the web page (/ui/):
+	// callers present it as a Bearer token. Empty: both are off (404).
+	AdminToken Secret `yaml:"admin_token"`
 }
 
 // GitHub configures the GitHub App.

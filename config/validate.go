@@ -52,6 +52,12 @@ func (v *checker) server() {
 		v.errorf("server.webhook_path", "%q must be a plain path, without a query, a fragment or spaces", p)
 	case p == "/healthz" || p == "/readyz" || p == "/metrics":
 		v.errorf("server.webhook_path", "%q is already an endpoint of its own", p)
+	case strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/ui/") || p == "/ui":
+		v.errorf("server.webhook_path", "%q is under /api/ or /ui/, which the admin API and web page use", p)
+	}
+	// The token guards replays and retries: a short one could be guessed.
+	if t := s.AdminToken; t != "" && len(t) < MinAdminTokenLen {
+		v.errorf("server.admin_token", "the value is too short: use at least %d characters (for example: openssl rand -hex 32)", MinAdminTokenLen)
 	}
 	if s.MaxPayloadBytes <= 0 {
 		v.errorf("server.max_payload_bytes", "must be greater than 0 (the default is %d, GitHub's own cap)", DefaultMaxPayloadBytes)

@@ -124,7 +124,8 @@ func (in *intake) serve(w http.ResponseWriter, r *http.Request) int {
 		return in.busy(w, event, delivery)
 	}
 
-	d := store.Delivery{ID: delivery, Event: event, Payload: payload, ReceivedAt: in.now()}
+	d := store.Delivery{ID: delivery, Event: event, Payload: payload, ReceivedAt: in.now(),
+		HookID: headerText(r.Header.Get("X-GitHub-Hook-ID")), UserAgent: headerText(r.Header.Get("User-Agent"))}
 	ctx, cancel := context.WithTimeout(r.Context(), in.enqueueTimeout)
 	duplicate, err := in.store.Enqueue(ctx, d)
 	cancel()
@@ -239,6 +240,22 @@ func logSafe(s string) string {
 	}
 	if len(s) > most {
 		b = append(b, "..."...)
+	}
+	return string(b)
+}
+
+// maxHeaderText bounds the informational headers stored with a delivery.
+const maxHeaderText = 200
+
+// headerText bounds an untrusted informational header (hook id, user
+// agent) for storing and showing: printable ASCII and spaces only, at most
+// maxHeaderText bytes.
+func headerText(s string) string {
+	b := make([]byte, 0, min(len(s), maxHeaderText))
+	for i := 0; i < len(s) && len(b) < maxHeaderText; i++ {
+		if c := s[i]; c >= ' ' && c <= '~' {
+			b = append(b, c)
+		}
 	}
 	return string(b)
 }

@@ -3,7 +3,11 @@
 // action, and Runner runs those jobs and records each outcome.
 package pipeline
 
-import "github.com/switchboard-dev/switchboard/actions"
+import (
+	"time"
+
+	"github.com/switchboard-dev/switchboard/actions"
+)
 
 // RunActionArgs is the queue job for one rendered action. It is unique by
 // delivery, rule and action index: a delivery processed twice (a retry, a
@@ -13,6 +17,10 @@ type RunActionArgs struct {
 	Rule     string      `json:"rule" river:"unique"`
 	Index    int         `json:"index" river:"unique"`
 	Job      actions.Job `json:"job"`
+	// ReceivedAt is when the delivery was received, for the time from a
+	// delivery to its actions' first attempts; zero in jobs queued before
+	// it was added.
+	ReceivedAt time.Time `json:"received_at,omitzero"`
 }
 
 // Kind implements river.JobArgs.

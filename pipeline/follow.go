@@ -164,6 +164,7 @@ func (f *Follow) Work(ctx context.Context, job *river.Job[FollowBuildArgs]) erro
 	// Record even when ctx was cancelled by shutdown: a status may have
 	// been set, and the build URL must not be forgotten.
 	out.Detail = st.Detail()
+	out.Links = mergedLinks(out.Links, "jenkins", out.Detail)
 	out.UpdatedAt = time.Time{}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

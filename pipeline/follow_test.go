@@ -29,8 +29,8 @@ const (
 	jenkinsToken = "jenkins-token-8c1f"
 )
 
-// countingQueue is the real store, with the jobs each InsertJobs call
-// actually inserted counted.
+// countingQueue is the real store, with the jobs each InsertJobs and
+// RecordProcessing call actually inserted counted.
 type countingQueue struct {
 	*store.Store
 	mu       sync.Mutex
@@ -39,6 +39,14 @@ type countingQueue struct {
 
 func (q *countingQueue) InsertJobs(ctx context.Context, jobs []river.InsertManyParams) (int, error) {
 	n, err := q.Store.InsertJobs(ctx, jobs)
+	q.mu.Lock()
+	q.inserted += n
+	q.mu.Unlock()
+	return n, err
+}
+
+func (q *countingQueue) RecordProcessing(ctx context.Context, p store.Processing) (int, error) {
+	n, err := q.Store.RecordProcessing(ctx, p)
 	q.mu.Lock()
 	q.inserted += n
 	q.mu.Unlock()

@@ -19,6 +19,7 @@ type Metrics struct {
 	deliveries     *prometheus.CounterVec
 	actions        *prometheus.CounterVec
 	actionDuration *prometheus.HistogramVec
+	toFirstAction  prometheus.Histogram
 }
 
 // NewMetrics registers the pipeline's metrics on reg.
@@ -38,12 +39,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time one action attempt took, by kind.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9),
 		}, []string{"kind"}),
+		toFirstAction: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "switchboard_delivery_to_action_seconds",
+			Help:    "Time from a delivery's receipt to the start of the first attempt of each of its actions.",
+			Buckets: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
+		}),
 	}
 	for _, e := range github.MessageTypes() {
 		m.events[e] = true
 	}
 	if reg != nil {
-		reg.MustRegister(m.deliveries, m.actions, m.actionDuration)
+		reg.MustRegister(m.deliveries, m.actions, m.actionDuration, m.toFirstAction)
 	}
 	return m
 }
@@ -67,5 +73,11 @@ func (m *Metrics) attempt(kind, outcome string, seconds float64) {
 	if m != nil {
 		m.actions.WithLabelValues(kind, outcome).Inc()
 		m.actionDuration.WithLabelValues(kind).Observe(seconds)
+	}
+}
+
+func (m *Metrics) firstAttempt(seconds float64) {
+	if m != nil {
+		m.toFirstAction.Observe(max(0, seconds))
 	}
 }

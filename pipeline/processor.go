@@ -19,6 +19,9 @@ import (
 type Queue interface {
 	Delivery(ctx context.Context, id string) (*store.Delivery, error)
 	InsertJobs(ctx context.Context, jobs []river.InsertManyParams) (int, error)
+	// RecordProcessing records what processing decided (with the rules'
+	// explanations) and queues the actions, in one transaction.
+	RecordProcessing(ctx context.Context, p store.Processing) (int, error)
 	RecordOutcome(ctx context.Context, o store.Outcome) error
 	Outcome(ctx context.Context, delivery, rule string, idx int) (*store.Outcome, error)
 }
@@ -104,12 +107,16 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[store.ProcessDelive
 		// A payload that does not parse will not parse on a retry either.
 		log.WithError(err).WithField(logfield.Status, "unparsable").Error("delivery payload rejected")
 		p.metrics.delivery(d.Event, "unparsable")
+		if _, rerr := p.queue.RecordProcessing(ctx, store.Processing{Delivery: d.ID, Status: store.ProcessedError,
+			Error: "payload rejected: " + err.Error(), At: p.now()}); rerr != nil {
+			log.WithError(rerr).Warn("could not record the rejected payload in the history")
+		}
 		return river.JobCancel(err)
 	}
 	log = log.WithFields(logrus.Fields{logfield.Action: ev.Action, logfield.Repo: ev.Repository.FullName})
 
 	snap := p.live.Load()
-	jobs, evalErr := snap.Rules.Evaluate(ctx, ev, p.files)
+	jobs, explained, evalErr := snap.Rules.Explain(ctx, ev, p.files)
 	var listErr *rules.FileListError
 	if evalErr != nil && (ctx.Err() != nil || errors.As(evalErr, &listErr)) {
 		// GitHub did not list the pull request's files, or we are shutting
@@ -117,23 +124,44 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[store.ProcessDelive
 		return evalErr
 	}
 
-	params := make([]river.InsertManyParams, 0, len(jobs))
-	for _, j := range jobs {
-		params = append(params, river.InsertManyParams{
-			Args: RunActionArgs{Delivery: j.Delivery, Rule: j.Rule, Index: j.Index, Job: j},
-			InsertOpts: &river.InsertOpts{
-				// Runner counts attempts itself (snoozes do not count in River);
-				// this only bounds rescues of a job whose process died.
-				MaxAttempts: 1000,
-				UniqueOpts:  river.UniqueOpts{ByArgs: true},
+	rec := store.Processing{
+		Delivery: d.ID, Action: ev.Action, Repo: ev.Repository.FullName, Sender: ev.Sender,
+		Status: store.ProcessedOK, Rules: ruleRecords(explained), At: p.now(),
+	}
+	if evalErr != nil {
+		rec.Status, rec.Error = store.ProcessedError, evalErr.Error()
+	}
+	var red redactor
+	if len(jobs) > 0 {
+		red = newRedactor(snap.Config.SecretValues())
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		params, err := paramsOf(j, red)
+		if err != nil {
+			return fmt.Errorf("record action params: %w", err)
+		}
+		rec.Actions = append(rec.Actions, store.QueuedAction{
+			Rule: j.Rule, Index: j.Index, Kind: j.Kind, Params: params, Links: queuedLinks(j, ev),
+			Job: river.InsertManyParams{
+				Args: RunActionArgs{Delivery: j.Delivery, Rule: j.Rule, Index: j.Index, Job: *j, ReceivedAt: d.ReceivedAt},
+				InsertOpts: &river.InsertOpts{
+					// Runner counts attempts itself (snoozes do not count in River);
+					// this only bounds rescues of a job whose process died.
+					MaxAttempts: 1000,
+					UniqueOpts:  river.UniqueOpts{ByArgs: true},
+				},
 			},
 		})
 	}
-	inserted := 0
-	if len(params) > 0 {
-		if inserted, err = p.queue.InsertJobs(ctx, params); err != nil {
-			return fmt.Errorf("queue actions: %w", err)
-		}
+	inserted, err := p.queue.RecordProcessing(ctx, rec)
+	if errors.Is(err, store.ErrNotFound) {
+		log.WithField(logfield.Status, "missing").Warn("delivery not in store; skipped")
+		p.metrics.delivery(d.Event, "missing")
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return fmt.Errorf("queue actions: %w", err)
 	}
 
 	status := "processed"

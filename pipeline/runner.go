@@ -77,12 +77,24 @@ func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error 
 	}
 	log = log.WithField(logfield.Attempt, attempt)
 
+	start := r.now()
 	out := store.Outcome{Delivery: a.Delivery, Rule: a.Rule, Index: a.Index, Kind: a.Job.Kind, State: store.OutcomeRunning, Attempts: attempt}
+	base := 0
+	var prevLinks map[string]string
 	if prev != nil {
 		out.Detail, out.LastError = prev.Detail, prev.LastError
+		base, prevLinks = prev.AttemptBase, prev.Links
+		if prev.State == store.OutcomeRunning && prev.Attempts > 0 {
+			// The last attempt never recorded its end: its process died.
+			out.Attempt = &store.Attempt{N: prev.Attempts, StartedAt: prev.UpdatedAt, Outcome: store.AttemptInterrupted,
+				Error: "the process running this attempt stopped before it ended"}
+		}
 	}
 	if err := r.queue.RecordOutcome(ctx, out); err != nil {
 		return fmt.Errorf("record outcome: %w", err)
+	}
+	if attempt == 1 && !a.ReceivedAt.IsZero() {
+		r.metrics.firstAttempt(start.Sub(a.ReceivedAt).Seconds())
 	}
 	if prev != nil && (prev.State == store.OutcomeRunning || prev.State == store.OutcomeUnconfirmed) {
 		// The last attempt died mid-call, or reached the service without
@@ -91,30 +103,37 @@ func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error 
 	}
 
 	snap := r.live.Load()
-	start := r.now()
 	res, runErr := run(ctx, snap.Actions, &a.Job)
-	took := r.now().Sub(start).Seconds()
+	end := r.now()
+	took := end.Sub(start).Seconds()
 	verdict := actions.Classify(runErr)
 
 	if res.Detail != "" {
 		out.Detail = res.Detail
+		out.Links = mergedLinks(prevLinks, a.Job.Kind, res.Detail)
 	}
 	retry := snap.Config.Retry
 	var result error
 	switch {
 	case verdict.Outcome == actions.Success:
 		out.State, out.LastError = store.OutcomeSucceeded, ""
-	case verdict.Outcome == actions.Retry && attempt < retry.MaxAttempts:
-		delay := verdict.Delay(retry, attempt, r.jitter)
+	case verdict.Outcome == actions.Retry && attempt-base < retry.MaxAttempts:
+		// The budget counts from the last retry by hand (AttemptBase).
+		delay := verdict.Delay(retry, attempt-base, r.jitter)
 		out.State, out.LastError = store.OutcomeRetrying, runErr.Error()
 		if verdict.MayHaveActed {
 			out.State = store.OutcomeUnconfirmed
 		}
+		out.NextAttemptAt = end.Add(delay)
 		result = river.JobSnooze(delay)
 		log = log.WithField("retry_in", delay.String())
 	default:
 		out.State, out.LastError = store.OutcomeFailed, runErr.Error()
 		result = river.JobCancel(runErr)
+	}
+	out.Attempt = &store.Attempt{N: attempt, StartedAt: start, Duration: end.Sub(start), Outcome: out.State, Error: out.LastError}
+	if out.State == store.OutcomeUnconfirmed {
+		out.Attempt.Outcome = store.OutcomeRetrying
 	}
 
 	// Record even when ctx was cancelled by shutdown: the outcome is the

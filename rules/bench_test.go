@@ -74,6 +74,28 @@ func BenchmarkMatchPush1000Rules(b *testing.B) {
 	}
 }
 
+// BenchmarkExplainPush1000Rules: Explain of the same push, as the
+// processor runs it once per delivery to record why each rule matched or
+// not (1,000 explanations).
+func BenchmarkExplainPush1000Rules(b *testing.B) {
+	e, err := Compile(benchRules())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := benchPush(b)
+	jobs, ex, err := e.Explain(context.Background(), ev, nil)
+	if err != nil || len(jobs) != 10 || len(ex) != 1000 {
+		b.Fatalf("want 10 jobs and 1000 explanations, got %d, %d (%v)", len(jobs), len(ex), err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := e.Explain(context.Background(), ev, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkRenderSlackText renders DESIGN.md's Slack text, escaped.
 // Target: under 20 µs per operation.
 func BenchmarkRenderSlackText(b *testing.B) {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -31,6 +32,7 @@ type conditions struct {
 	hasAuthors bool
 	draft      *bool
 	expr       *vm.Program
+	src        config.Conditions // as written, for explanations
 }
 
 // exprEnv is the type environment expressions are checked against: one
@@ -74,6 +76,7 @@ func compileConditions(cfg *config.Config, key string, c *config.Conditions) (co
 	out.authors, out.notAuthors = list("authors", c.Authors, authorKind)
 	out.hasAuthors = len(c.Authors) > 0
 	out.draft = c.Draft
+	out.src = *c
 	if c.Expr != "" {
 		prog, err := expr.Compile(c.Expr, expr.Env(exprEnv()), expr.AsBool())
 		if err != nil {
@@ -92,6 +95,7 @@ func (c *conditions) filesNeeded() bool { return len(c.paths) > 0 }
 // per Evaluate instead of once per rule; the case-insensitive ones are
 // lower-cased here.
 type facts struct {
+	ev         *Event // for explanations, which show values as the event has them
 	repo       string // owner/name, lower-cased; "" when the event has none
 	branch     string // what branches: tests; "" when the event has none
 	tag        string
@@ -105,7 +109,7 @@ type facts struct {
 }
 
 func factsOf(ev *Event) *facts {
-	f := &facts{repo: strings.ToLower(ev.Repository.FullName), author: strings.ToLower(author(ev))}
+	f := &facts{ev: ev, repo: strings.ToLower(ev.Repository.FullName), author: strings.ToLower(author(ev))}
 	switch ev.Event {
 	case "push":
 		f.branch, f.tag = ev.Branch, ev.Tag
@@ -135,36 +139,103 @@ func factsOf(ev *Event) *facts {
 // match tests every condition but paths; exprErr is set when the expression
 // failed at run time (which is no match).
 func (c *conditions) match(f *facts, env map[string]any) (ok bool, exprErr error) {
-	if len(c.repository) > 0 && (f.repo == "" || !c.repository.match(f.repo)) {
-		return false, nil
+	return c.check(f, env, nil)
+}
+
+// check is match, telling tr (when not nil) of each condition it tests, in
+// order, up to the first that fails. The detail strings are built only
+// when tr is set, so matching without an explanation costs a nil check per
+// condition.
+func (c *conditions) check(f *facts, env map[string]any, tr *trace) (ok bool, exprErr error) {
+	if len(c.repository) > 0 {
+		ok := f.repo != "" && c.repository.match(f.repo)
+		if tr != nil {
+			tr.add("repository", ok, valueDetail("repository", f.ev.Repository.FullName, "the event has no repository", c.src.Repository))
+		}
+		if !ok {
+			return false, nil
+		}
 	}
-	if len(c.branches) > 0 && (f.branch == "" || !c.branches.match(f.branch)) {
-		return false, nil
+	if len(c.branches) > 0 {
+		ok := f.branch != "" && c.branches.match(f.branch)
+		if tr != nil {
+			tr.add("branches", ok, branchDetail(f, c.src.Branches))
+		}
+		if !ok {
+			return false, nil
+		}
 	}
-	if len(c.tags) > 0 && (f.tag == "" || !c.tags.match(f.tag)) {
-		return false, nil
+	if len(c.tags) > 0 {
+		ok := f.tag != "" && c.tags.match(f.tag)
+		if tr != nil {
+			none := "the event is not a tag push"
+			if f.branch != "" && f.ev.Event == "push" {
+				none = "the push is of branch " + f.branch + ", not a tag"
+			}
+			tr.add("tags", ok, valueDetail("tag", f.tag, none, c.src.Tags))
+		}
+		if !ok {
+			return false, nil
+		}
 	}
-	if len(c.base) > 0 && (f.base == "" || !c.base.match(f.base)) {
-		return false, nil
+	if len(c.base) > 0 {
+		ok := f.base != "" && c.base.match(f.base)
+		if tr != nil {
+			tr.add("base", ok, valueDetail("base branch", f.base, "the event has no pull request", c.src.Base))
+		}
+		if !ok {
+			return false, nil
+		}
 	}
-	if len(c.head) > 0 && (f.head == "" || !c.head.match(f.head)) {
-		return false, nil
+	if len(c.head) > 0 {
+		ok := f.head != "" && c.head.match(f.head)
+		if tr != nil {
+			tr.add("head", ok, valueDetail("head branch", f.head, "the event has no pull request", c.src.Head))
+		}
+		if !ok {
+			return false, nil
+		}
 	}
-	if c.draft != nil && (!f.pr || !f.draftKnown || f.draft != *c.draft) {
-		return false, nil
+	if c.draft != nil {
+		ok := f.pr && f.draftKnown && f.draft == *c.draft
+		if tr != nil {
+			tr.add("draft", ok, draftDetail(f, *c.draft))
+		}
+		if !ok {
+			return false, nil
+		}
 	}
-	if c.hasLabels && !c.matchLabels(f) {
-		return false, nil
+	if c.hasLabels {
+		ok := c.matchLabels(f)
+		if tr != nil {
+			tr.add("labels", ok, labelsDetail(f, c.src.Labels))
+		}
+		if !ok {
+			return false, nil
+		}
 	}
-	if c.hasAuthors && (f.author == "" || c.notAuthors.match(f.author) || len(c.authors) > 0 && !c.authors.match(f.author)) {
-		return false, nil
+	if c.hasAuthors {
+		ok := !(f.author == "" || c.notAuthors.match(f.author) || len(c.authors) > 0 && !c.authors.match(f.author))
+		if tr != nil {
+			tr.add("authors", ok, valueDetail("author", author(f.ev), "the event has no author", c.src.Authors))
+		}
+		if !ok {
+			return false, nil
+		}
 	}
 	if c.expr != nil {
 		out, err := expr.Run(c.expr, env)
 		if err != nil {
+			if tr != nil {
+				tr.add("expr", false, c.src.Expr+" failed: "+oneLine(err.Error()))
+			}
 			return false, err
 		}
-		if b, _ := out.(bool); !b {
+		b, _ := out.(bool)
+		if tr != nil {
+			tr.add("expr", b, fmt.Sprintf("%s is %t", c.src.Expr, b))
+		}
+		if !b {
 			return false, nil
 		}
 	}

@@ -192,12 +192,14 @@ func (e *FileListError) Unwrap() error { return e.Err }
 //
 // files may be nil: paths: on a pull request is then unknown and does not match.
 func (e *Engine) Evaluate(ctx context.Context, ev *Event, files FileLister) ([]actions.Job, error) {
-	return e.evaluate(ctx, ev, files, nil)
+	return e.evaluate(ctx, ev, files, nil, nil)
 }
 
 // evaluate is Evaluate, telling unknownPaths (when set) of every rule that
-// did not match only because the changed files were unknown.
-func (e *Engine) evaluate(ctx context.Context, ev *Event, files FileLister, unknownPaths func(rule string)) ([]actions.Job, error) {
+// did not match only because the changed files were unknown, and appending
+// to ex (when set) the explanation of every rule listening to the event's
+// name.
+func (e *Engine) evaluate(ctx context.Context, ev *Event, files FileLister, unknownPaths func(rule string), ex *[]Explanation) ([]actions.Job, error) {
 	var (
 		jobs []actions.Job
 		errs []error
@@ -207,8 +209,19 @@ func (e *Engine) evaluate(ctx context.Context, ev *Event, files FileLister, unkn
 	target := targetOf(ev)
 	var f *facts
 	for _, r := range e.byEvent[ev.Event] {
+		var tr *trace
+		if ex != nil {
+			tr = &trace{}
+		}
 		if !r.listens(ev) {
+			if tr != nil {
+				tr.add("on", false, onDetail(r, ev))
+				*ex = append(*ex, Explanation{Rule: r.name, Conditions: tr.conds})
+			}
 			continue
+		}
+		if tr != nil {
+			tr.add("on", true, onDetail(r, ev))
 		}
 		if f == nil {
 			f = factsOf(ev)
@@ -216,7 +229,10 @@ func (e *Engine) evaluate(ctx context.Context, ev *Event, files FileLister, unkn
 		if r.cond.expr != nil && env == nil {
 			env = map[string]any{"payload": ev.Payload}
 		}
-		ok, exprErr := r.cond.match(f, env)
+		ok, exprErr := r.cond.check(f, env, tr)
+		if tr != nil && (exprErr != nil || !ok) {
+			*ex = append(*ex, Explanation{Rule: r.name, Conditions: tr.conds})
+		}
 		if exprErr != nil {
 			errs = append(errs, &ConditionError{Rule: r.name, Err: exprErr})
 			continue
@@ -232,9 +248,19 @@ func (e *Engine) evaluate(ctx context.Context, ev *Event, files FileLister, unkn
 			if !known && unknownPaths != nil {
 				unknownPaths(r.name)
 			}
-			if !known || !r.cond.matchPaths(list, complete) {
+			ok := known && r.cond.matchPaths(list, complete)
+			if tr != nil {
+				tr.add("paths", ok, pathsDetail(list, known, complete, &r.cond))
+			}
+			if !ok {
+				if tr != nil {
+					*ex = append(*ex, Explanation{Rule: r.name, Conditions: tr.conds})
+				}
 				continue
 			}
+		}
+		if tr != nil {
+			*ex = append(*ex, Explanation{Rule: r.name, Matched: true, Conditions: tr.conds})
 		}
 		for j, a := range r.actions {
 			job, err := a.render(ev, target)

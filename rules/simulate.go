@@ -24,6 +24,14 @@ import (
 // error, or the errors Evaluate reports beside its jobs (after the jobs are
 // written).
 func Simulate(ctx context.Context, e *Engine, event, delivery string, payload []byte, files []string, w, notes io.Writer) error {
+	return SimulateExplain(ctx, e, event, delivery, payload, files, w, notes, nil)
+}
+
+// SimulateExplain is Simulate that first writes to explain (when not nil)
+// why each rule listening to the event did or did not match, as
+// WriteExplanations does: the explanation the processor records for a
+// delivery.
+func SimulateExplain(ctx context.Context, e *Engine, event, delivery string, payload []byte, files []string, w, notes, explain io.Writer) error {
 	ev, err := NewEvent(event, delivery, payload)
 	if err != nil {
 		return err
@@ -32,8 +40,19 @@ func Simulate(ctx context.Context, e *Engine, event, delivery string, payload []
 	if files != nil {
 		lister = staticFiles(files)
 	}
-	var unknown []string
-	jobs, evalErr := e.evaluate(ctx, ev, lister, func(rule string) { unknown = append(unknown, rule) })
+	var (
+		unknown []string
+		ex      *[]Explanation
+	)
+	if explain != nil {
+		ex = new([]Explanation)
+	}
+	jobs, evalErr := e.evaluate(ctx, ev, lister, func(rule string) { unknown = append(unknown, rule) }, ex)
+	if explain != nil {
+		if err := WriteExplanations(explain, *ex); err != nil {
+			return err
+		}
+	}
 	for _, j := range jobs {
 		line, err := simulationLine(j)
 		if err != nil {

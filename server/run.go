@@ -157,6 +157,9 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if err := mountAdmin(router, cfg, st, log, o.Now); err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {

@@ -144,3 +144,19 @@ func (v *timeValue) parse(s string) error {
 	v.t = t
 	return nil
 }
+
+// nullTime scans a timestamp that may be NULL (the zero time).
+type nullTime struct{ t time.Time }
+
+func (v *nullTime) Scan(src any) error {
+	if src == nil {
+		v.t = time.Time{}
+		return nil
+	}
+	var tv timeValue
+	if err := tv.Scan(src); err != nil {
+		return err
+	}
+	v.t = tv.t
+	return nil
+}

@@ -11,4 +11,7 @@ type Delivery struct {
 	Event      string    // X-GitHub-Event
 	Payload    []byte    // the JSON payload (for form-encoded deliveries, the payload field)
 	ReceivedAt time.Time // when intake accepted it
+	HookID     string    // X-GitHub-Hook-ID, "" when absent
+	UserAgent  string    // User-Agent, "" when absent
+	ReplayOf   string    // the delivery this one replays, "" when it is not a replay
 }

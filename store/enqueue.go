@@ -219,15 +219,22 @@ func (s *Store) flush(batch []*enqueueReq) {
 // see the conflict, so across replicas too only one caller gets the row.
 func (s *Store) insertDeliveries(ctx context.Context, tx querier, reqs []*enqueueReq) (map[string]bool, error) {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO deliveries (id, event, payload, received_at) VALUES `)
-	args := make([]any, 0, 4*len(reqs))
+	b.WriteString(`INSERT INTO deliveries (id, event, payload, received_at, hook_id, user_agent) VALUES `)
+	const cols = 6
+	args := make([]any, 0, cols*len(reqs))
 	for i, r := range reqs {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		n := 4 * i
-		b.WriteString("($" + strconv.Itoa(n+1) + ",$" + strconv.Itoa(n+2) + ",$" + strconv.Itoa(n+3) + ",$" + strconv.Itoa(n+4) + ")")
-		args = append(args, r.d.ID, r.d.Event, r.d.Payload, s.dialect.timeArg(r.d.ReceivedAt))
+		b.WriteByte('(')
+		for c := 1; c <= cols; c++ {
+			if c > 1 {
+				b.WriteByte(',')
+			}
+			b.WriteString("$" + strconv.Itoa(cols*i+c))
+		}
+		b.WriteByte(')')
+		args = append(args, r.d.ID, r.d.Event, r.d.Payload, s.dialect.timeArg(r.d.ReceivedAt), r.d.HookID, r.d.UserAgent)
 	}
 	b.WriteString(` ON CONFLICT (id) DO NOTHING RETURNING id`)
 	rs, err := tx.query(ctx, b.String(), args...)

@@ -10,6 +10,7 @@ type metrics struct {
 	batchSize     prometheus.Histogram
 	commitSeconds prometheus.Histogram
 	enqueueErrors prometheus.Counter
+	queue         *queueCollector
 }
 
 // newMetrics makes the store's metrics, not yet registered.
@@ -29,6 +30,7 @@ func newMetrics() *metrics {
 			Name: "switchboard_store_enqueue_errors_total",
 			Help: "Deliveries that could not be stored (the store was unavailable).",
 		}),
+		queue: newQueueCollector(),
 	}
 }
 
@@ -60,5 +62,5 @@ func (m *metrics) unregister(reg prometheus.Registerer) {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.batchSize, m.commitSeconds, m.enqueueErrors}
+	return []prometheus.Collector{m.batchSize, m.commitSeconds, m.enqueueErrors, m.queue}
 }

@@ -68,6 +68,49 @@ var migrations = []migration{
 			)`,
 		}
 	}},
+	{version: 3, stmts: func(d dialect) []string {
+		// The history the admin API shows: what processing found out about
+		// each delivery and why each rule matched or not, each action's
+		// rendered fields and links, and every attempt.
+		return []string{
+			`ALTER TABLE deliveries ADD COLUMN replay_of TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE deliveries ADD COLUMN hook_id TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE deliveries ADD COLUMN user_agent TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE deliveries ADD COLUMN action TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE deliveries ADD COLUMN repo TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE deliveries ADD COLUMN sender TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE deliveries ADD COLUMN process_status TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE deliveries ADD COLUMN process_error TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE deliveries ADD COLUMN processed_at ` + d.timeType,
+			`ALTER TABLE deliveries ADD COLUMN rules_matched INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE deliveries ADD COLUMN explanation TEXT NOT NULL DEFAULT ''`,
+			// Paging newest first by (received_at, id).
+			`CREATE INDEX IF NOT EXISTS deliveries_received_at_id_idx ON deliveries (received_at, id)`,
+			`CREATE INDEX IF NOT EXISTS deliveries_replay_of_idx ON deliveries (replay_of) WHERE replay_of <> ''`,
+			`ALTER TABLE action_outcomes ADD COLUMN action_id TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE action_outcomes ADD COLUMN seq INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE action_outcomes ADD COLUMN params TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE action_outcomes ADD COLUMN links TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE action_outcomes ADD COLUMN next_attempt_at ` + d.timeType,
+			`ALTER TABLE action_outcomes ADD COLUMN attempt_base INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE action_outcomes ADD COLUMN job_id BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE action_outcomes ADD COLUMN job_kind TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE action_outcomes ADD COLUMN job_args TEXT NOT NULL DEFAULT ''`,
+			`CREATE INDEX IF NOT EXISTS action_outcomes_action_id_idx ON action_outcomes (action_id)`,
+			`CREATE TABLE IF NOT EXISTS action_attempts (
+				action_id   TEXT NOT NULL,
+				n           INTEGER NOT NULL,
+				delivery_id TEXT NOT NULL,
+				started_at  ` + d.timeType + ` NOT NULL,
+				duration_ms BIGINT NOT NULL DEFAULT 0,
+				outcome     TEXT NOT NULL,
+				error       TEXT NOT NULL DEFAULT '',
+				PRIMARY KEY (action_id, n)
+			)`,
+			// Retention deletes a delivery's attempts with it.
+			`CREATE INDEX IF NOT EXISTS action_attempts_delivery_idx ON action_attempts (delivery_id)`,
+		}
+	}},
 }
 
 // migrateOwn applies the store's pending migrations in one transaction, so

@@ -17,6 +17,10 @@ const (
 	OutcomeUnconfirmed = "unconfirmed"
 	OutcomeSucceeded   = "succeeded"
 	OutcomeFailed      = "failed"
+	// OutcomeCancelled is not stored: the history shows an action as
+	// cancelled when its queue job was cancelled or discarded before the
+	// action finished.
+	OutcomeCancelled = "cancelled"
 )
 
 // Outcome is the recorded state of one action of one delivery: the action at
@@ -31,7 +35,23 @@ type Outcome struct {
 	LastError string
 	Detail    string // e.g. the Jenkins queue item URL
 	UpdatedAt time.Time
+
+	// AttemptBase is Attempts when an operator last retried the action by
+	// hand: the retry budget counts from there. Only RetryAction sets it.
+	AttemptBase int
+	// Links are what the action created (a Jenkins build, a comment), by
+	// name. RecordOutcome replaces the stored links only when Links is not
+	// nil.
+	Links map[string]string
+	// NextAttemptAt is when a retrying action runs again; zero otherwise.
+	NextAttemptAt time.Time
+	// Attempt, when set, is recorded (or replaced, by its N) in the same
+	// transaction: a finished attempt, or one found interrupted.
+	Attempt *Attempt
 }
+
+// ID is the action's id (ActionID).
+func (o *Outcome) ID() string { return ActionID(o.Delivery, o.Rule, o.Index) }
 
 func validState(s string) bool {
 	switch s {
@@ -53,29 +73,69 @@ func (s *Store) RecordOutcome(ctx context.Context, o Outcome) error {
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = time.Now()
 	}
-	_, err := s.q.pool().exec(ctx, `
+	links, err := encodeLinks(o.Links)
+	if err != nil {
+		return fmt.Errorf("store: encode links: %w", err)
+	}
+	var next any
+	if !o.NextAttemptAt.IsZero() {
+		next = s.dialect.timeArg(o.NextAttemptAt)
+	}
+	id := o.ID()
+	const upsert = `
 		INSERT INTO action_outcomes
-			(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
+			 action_id, links, next_attempt_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (delivery_id, rule_name, action_index) DO UPDATE SET
 			kind = excluded.kind, state = excluded.state, attempts = excluded.attempts,
-			last_error = excluded.last_error, detail = excluded.detail, updated_at = excluded.updated_at`,
-		o.Delivery, o.Rule, o.Index, o.Kind, o.State, o.Attempts, o.LastError, o.Detail, s.dialect.timeArg(o.UpdatedAt))
+			last_error = excluded.last_error, detail = excluded.detail, updated_at = excluded.updated_at,
+			action_id = excluded.action_id, next_attempt_at = excluded.next_attempt_at,
+			links = CASE WHEN $13 THEN excluded.links ELSE action_outcomes.links END`
+	args := []any{o.Delivery, o.Rule, o.Index, o.Kind, o.State, o.Attempts, o.LastError, o.Detail, s.dialect.timeArg(o.UpdatedAt),
+		id, links, next, o.Links != nil}
+	a := o.Attempt
+	if a == nil {
+		// One statement, as before there was a history: this is on the
+		// path of every attempt.
+		if _, err := s.q.pool().exec(ctx, upsert, args...); err != nil {
+			return unavailable("record outcome", err)
+		}
+		return nil
+	}
+	err = s.q.inTx(ctx, false, func(ctx context.Context, tx querier, _ txJobs) error {
+		if _, err := tx.exec(ctx, upsert, args...); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, `
+			INSERT INTO action_attempts (action_id, n, delivery_id, started_at, duration_ms, outcome, error)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (action_id, n) DO UPDATE SET
+				started_at = excluded.started_at, duration_ms = excluded.duration_ms,
+				outcome = excluded.outcome, error = excluded.error`,
+			id, a.N, o.Delivery, s.dialect.timeArg(a.StartedAt), a.Duration.Milliseconds(), a.Outcome, a.Error)
+		return err
+	})
 	if err != nil {
 		return unavailable("record outcome", err)
 	}
 	return nil
 }
 
-const outcomeColumns = `delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at`
+const outcomeColumns = `delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
+	attempt_base, links, next_attempt_at`
 
 func scanOutcome(r row) (Outcome, error) {
 	var (
-		o  Outcome
-		at timeValue
+		o     Outcome
+		at    timeValue
+		next  nullTime
+		links string
 	)
-	err := r.Scan(&o.Delivery, &o.Rule, &o.Index, &o.Kind, &o.State, &o.Attempts, &o.LastError, &o.Detail, &at)
-	o.UpdatedAt = at.t
+	err := r.Scan(&o.Delivery, &o.Rule, &o.Index, &o.Kind, &o.State, &o.Attempts, &o.LastError, &o.Detail, &at,
+		&o.AttemptBase, &links, &next)
+	o.UpdatedAt, o.NextAttemptAt = at.t, next.t
+	o.Links = decodeLinks(links)
 	return o, err
 }
 

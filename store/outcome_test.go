@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -32,7 +33,7 @@ func TestRecordOutcomeUpserts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *got != writes[2] {
+		if !reflect.DeepEqual(*got, writes[2]) {
 			t.Errorf("Outcome = %+v, want the last write %+v", *got, writes[2])
 		}
 		if _, err := s.Outcome(ctx, "d1", "build-main", 9); !errors.Is(err, ErrNotFound) {
@@ -48,7 +49,7 @@ func TestRecordOutcomeUpserts(t *testing.T) {
 			t.Fatalf("Outcomes(d1) = %d rows, want %d: %+v", len(list), len(want), list)
 		}
 		for i := range want {
-			if list[i] != want[i] {
+			if !reflect.DeepEqual(list[i], want[i]) {
 				t.Errorf("Outcomes(d1)[%d] = %+v, want %+v", i, list[i], want[i])
 			}
 		}

@@ -32,6 +32,10 @@ type txJobs interface {
 	// insert honours unique options: a duplicate comes back with
 	// UniqueSkippedAsDuplicate set.
 	insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+	// retry makes the job available to run now (River's JobRetryTx) and
+	// returns whether it did: River leaves a running job alone.
+	// rivertype.ErrNotFound when the job is gone.
+	retry(ctx context.Context, id int64) (bool, error)
 }
 
 // riverQueue implements queue for one River transaction type.
@@ -115,4 +119,12 @@ func (j riverTxJobs[TTx]) insertFast(ctx context.Context, params []river.InsertM
 
 func (j riverTxJobs[TTx]) insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 	return j.client.InsertManyTx(ctx, j.tx, params)
+}
+
+func (j riverTxJobs[TTx]) retry(ctx context.Context, id int64) (bool, error) {
+	row, err := j.client.JobRetryTx(ctx, j.tx, id)
+	if err != nil {
+		return false, err
+	}
+	return row.State == rivertype.JobStateAvailable, nil
 }

@@ -10,18 +10,43 @@ import (
 // locks (on SQLite, the one write lock intake needs) for long.
 const DefaultDeleteBatch = 500
 
-// DeleteDeliveriesBefore deletes the deliveries received before t, batch
-// rows per statement, each statement committed on its own, until none is
-// left or ctx ends. It returns how many rows were deleted, also when it
-// fails part way.
+// DeleteDeliveriesBefore deletes the deliveries received before t, with
+// their history (the attempts of their actions), batch rows per
+// transaction, each committed on its own, until none is left or ctx ends.
+// It returns how many deliveries were deleted, also when it fails part way.
 //
 // A delivery is deleted by age alone, even if its processing job has not
 // run: with a retention of days that job has long been discarded or
 // cancelled, and a process job that finds its delivery gone cancels itself.
+// Its action outcomes go by DeleteFinishedOutcomesBefore.
 func (s *Store) DeleteDeliveriesBefore(ctx context.Context, t time.Time, batch int) (int64, error) {
-	return s.deleteBatches(ctx, "delete deliveries", `
-		DELETE FROM deliveries WHERE id IN (
-			SELECT id FROM deliveries WHERE received_at < $1 LIMIT $2)`, t, batch)
+	if batch <= 0 {
+		batch = DefaultDeleteBatch
+	}
+	cutoff := s.dialect.timeArg(t)
+	const pick = `SELECT id FROM deliveries WHERE received_at < $1 ORDER BY received_at LIMIT $2`
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, unavailable("delete deliveries", err)
+		}
+		var n int64
+		err := s.q.inTx(ctx, false, func(ctx context.Context, tx querier, _ txJobs) error {
+			if _, err := tx.exec(ctx, `DELETE FROM action_attempts WHERE delivery_id IN (`+pick+`)`, cutoff, batch); err != nil {
+				return err
+			}
+			var err error
+			n, err = tx.exec(ctx, `DELETE FROM deliveries WHERE id IN (`+pick+`)`, cutoff, batch)
+			return err
+		})
+		if err != nil {
+			return total, unavailable("delete deliveries", err)
+		}
+		total += n
+		if n < int64(batch) {
+			return total, nil
+		}
+	}
 }
 
 // DeleteFinishedOutcomesBefore deletes the action outcomes in a final state

@@ -72,7 +72,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = q.close()
 		return nil, err
 	}
-	return &Store{
+	s := &Store{
 		opts:      o,
 		log:       o.Logger.WithField(logfield.Component, "store"),
 		q:         q,
@@ -80,7 +80,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		metrics:   m,
 		reqs:      make(chan *enqueueReq, o.BatchMaxSize),
 		writerEnd: make(chan struct{}),
-	}, nil
+	}
+	m.queue.bind(s)
+	return s, nil
 }
 
 // Start starts the batch writer and, when the store has Workers, River's
@@ -178,9 +180,9 @@ func (s *Store) Delivery(ctx context.Context, id string) (*Delivery, error) {
 	// length() of a blob does not load it (SQLite, Postgres); the payload
 	// comes in this query only when it is small.
 	err := s.q.pool().queryRow(ctx,
-		`SELECT event, received_at, length(payload), CASE WHEN length(payload) <= $2 THEN payload END FROM deliveries WHERE id = $1`,
+		`SELECT event, received_at, length(payload), CASE WHEN length(payload) <= $2 THEN payload END, hook_id, user_agent, replay_of FROM deliveries WHERE id = $1`,
 		id, payloadChunk).
-		Scan(&d.Event, &at, &size, &d.Payload)
+		Scan(&d.Event, &at, &size, &d.Payload, &d.HookID, &d.UserAgent, &d.ReplayOf)
 	if isNoRows(err) {
 		return nil, ErrNotFound
 	}

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// Processing results a delivery records (Processing.Status).
+const (
+	ProcessedOK    = "processed"
+	ProcessedError = "error" // unparsable payload, or a rule's expr or template failed
+)
+
+// AttemptInterrupted is the outcome of an attempt whose process died
+// before it could say how it ended; other attempts end as an Outcome*
+// state (succeeded, retrying, failed).
+const AttemptInterrupted = "interrupted"
+
+// ConditionRecord is one condition of a rule's explanation.
+type ConditionRecord struct {
+	Condition string `json:"condition"`
+	OK        bool   `json:"ok"`
+	Detail    string `json:"detail"`
+}
+
+// RuleRecord is why one rule did or did not match a delivery.
+type RuleRecord struct {
+	Name       string            `json:"name"`
+	Matched    bool              `json:"matched"`
+	Conditions []ConditionRecord `json:"conditions"`
+}
+
+// QueuedAction is one action processing queued: its record and its job.
+type QueuedAction struct {
+	Rule   string
+	Index  int
+	Kind   string
+	Params json.RawMessage   // the rendered fields, secrets already replaced
+	Links  map[string]string // links known when queued, such as the commit
+	Job    river.InsertManyParams
+}
+
+// Processing is what processing one delivery decided.
+type Processing struct {
+	Delivery             string
+	Action, Repo, Sender string
+	Status               string // ProcessedOK or ProcessedError
+	Error                string // why ProcessedError
+	Rules                []RuleRecord
+	Actions              []QueuedAction
+	At                   time.Time // zero: now
+}
+
+// Attempt is one attempt of an action.
+type Attempt struct {
+	N         int
+	StartedAt time.Time
+	Duration  time.Duration
+	Outcome   string // OutcomeSucceeded, OutcomeRetrying, OutcomeFailed or AttemptInterrupted
+	Error     string
+}
+
+// ActionID is the id of the action at index of rule's do: list for a
+// delivery: 20 hex digits of a SHA-256 of the three, so every writer
+// computes the same id without asking the database.
+func ActionID(delivery, rule string, index int) string {
+	h := sha256.Sum256([]byte(delivery + "\x00" + rule + "\x00" + strconv.Itoa(index)))
+	return hex.EncodeToString(h[:10])
+}
+
+// RecordProcessing records what processing decided for p.Delivery (its
+// action, repository and sender, its status, the rules' explanations) and
+// queues the actions' jobs with a pending outcome each, all in one
+// transaction. It returns how many jobs were new: processing the same
+// delivery again (a retry, a rescue) queues nothing twice and leaves the
+// outcomes of actions already under way as they are. ErrNotFound if the
+// delivery is not stored.
+func (s *Store) RecordProcessing(ctx context.Context, p Processing) (inserted int, err error) {
+	if p.At.IsZero() {
+		p.At = time.Now()
+	}
+	rulesJSON, err := json.Marshal(p.Rules)
+	if err != nil {
+		return 0, fmt.Errorf("store: encode explanations: %w", err)
+	}
+	matched := 0
+	for _, r := range p.Rules {
+		if r.Matched {
+			matched++
+		}
+	}
+	jobs := make([]river.InsertManyParams, len(p.Actions))
+	for i, a := range p.Actions {
+		jobs[i] = a.Job
+	}
+	chunks, err := splitRepeats(jobs)
+	if err != nil && len(jobs) > 0 {
+		return 0, err
+	}
+	err = s.q.inTx(ctx, false, func(ctx context.Context, tx querier, tj txJobs) error {
+		n, err := tx.exec(ctx, `UPDATE deliveries SET action = $1, repo = $2, sender = $3, process_status = $4,
+			process_error = $5, processed_at = $6, rules_matched = $7, explanation = $8 WHERE id = $9`,
+			p.Action, p.Repo, p.Sender, p.Status, p.Error, s.dialect.timeArg(p.At), matched, string(rulesJSON), p.Delivery)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		inserted = 0
+		if len(jobs) == 0 {
+			return nil
+		}
+		var ids []int64
+		for _, c := range chunks {
+			res, err := tj.insert(ctx, c)
+			if err != nil {
+				return err
+			}
+			for _, r := range res {
+				if !r.UniqueSkippedAsDuplicate {
+					inserted++
+				}
+				ids = append(ids, r.Job.ID)
+			}
+		}
+		// One statement for every action's outcome row.
+		var b strings.Builder
+		b.WriteString(`INSERT INTO action_outcomes
+			(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
+			 action_id, seq, params, links, job_id, job_kind, job_args) VALUES `)
+		const cols = 13
+		args := make([]any, 0, cols*len(p.Actions))
+		for i, a := range p.Actions {
+			enc, err := json.Marshal(a.Job.Args)
+			if err != nil {
+				return err
+			}
+			links, err := encodeLinks(a.Links)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			n := cols * i
+			ph := func(k int) string { return "$" + strconv.Itoa(n+k) }
+			b.WriteString("(" + ph(1) + "," + ph(2) + "," + ph(3) + "," + ph(4) + "," + ph(5) + ",0,'',''," + ph(6) + "," +
+				ph(7) + "," + ph(8) + "," + ph(9) + "," + ph(10) + "," + ph(11) + "," + ph(12) + "," + ph(13) + ")")
+			args = append(args, p.Delivery, a.Rule, a.Index, a.Kind, OutcomePending, s.dialect.timeArg(p.At),
+				ActionID(p.Delivery, a.Rule, a.Index), i, string(a.Params), links, ids[i], a.Job.Args.Kind(), string(enc))
+		}
+		b.WriteString(`
+			ON CONFLICT (delivery_id, rule_name, action_index) DO UPDATE SET
+				action_id = excluded.action_id, seq = excluded.seq, params = excluded.params,
+				links = CASE WHEN action_outcomes.links = '' THEN excluded.links ELSE action_outcomes.links END,
+				job_id = excluded.job_id, job_kind = excluded.job_kind, job_args = excluded.job_args`)
+		_, err = tx.exec(ctx, b.String(), args...)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
+	if err != nil {
+		return 0, unavailable("record processing", err)
+	}
+	return inserted, nil
+}
+
+func encodeLinks(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// decodeLinks reads encodeLinks' output; "" is nil.
+func decodeLinks(s string) map[string]string {
+	if s == "" {
+		return nil
+	}
+	var m map[string]string
+	_ = json.Unmarshal([]byte(s), &m) // written by encodeLinks only
+	return m
+}
