@@ -81,3 +81,24 @@ func TestDeliveryPageShowsEachPart(t *testing.T) {
 		t.Error("a Retry button for actions that neither failed nor were cancelled")
 	}
 }
+
+// TestClosedWhileNoToken: with no admin token every path is a 404, the
+// login form included.
+func TestClosedWhileNoToken(t *testing.T) {
+	u, err := New(Options{Token: func() string { return "" }, API: http.NotFoundHandler()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*http.Request{
+		httptest.NewRequest(http.MethodGet, "/ui/", nil),
+		httptest.NewRequest(http.MethodGet, "/ui/login", nil),
+		httptest.NewRequest(http.MethodPost, "/ui/login", strings.NewReader("token=")),
+		httptest.NewRequest(http.MethodGet, "/ui/static/app.js", nil),
+	} {
+		rec := httptest.NewRecorder()
+		u.ServeHTTP(rec, r)
+		if rec.Code != http.StatusNotFound || rec.Body.String() != `{"error":"not found"}` || rec.Header().Get("Set-Cookie") != "" {
+			t.Errorf("%s %s: %d %q", r.Method, r.URL.Path, rec.Code, rec.Body)
+		}
+	}
+}
