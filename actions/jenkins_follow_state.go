@@ -92,6 +92,10 @@ type FollowState struct {
 	Failures int `json:"failures,omitempty"`
 	// Error says why following ended without a final status, if it did.
 	Error string `json:"error,omitempty"`
+	// CheckRun is the ID of the build's check run (report: check).
+	CheckRun int64 `json:"check_run,omitempty"`
+	// Superseded names the newer commit that superseded the build.
+	Superseded string `json:"superseded,omitempty"`
 }
 
 // Cancelled is FollowState.Result for a queue item cancelled before it
