@@ -68,6 +68,8 @@ var migrations = []migration{
 			)`,
 		}
 	}},
+	// supersede: true (supersede.go).
+	{version: 3, stmts: supersedeMigration},
 }
 
 // migrateOwn applies the store's pending migrations in one transaction, so

@@ -35,7 +35,7 @@ type Outcome struct {
 
 func validState(s string) bool {
 	switch s {
-	case OutcomePending, OutcomeRunning, OutcomeRetrying, OutcomeUnconfirmed, OutcomeSucceeded, OutcomeFailed:
+	case OutcomePending, OutcomeRunning, OutcomeRetrying, OutcomeUnconfirmed, OutcomeSucceeded, OutcomeFailed, OutcomeCancelled:
 		return true
 	}
 	return false
@@ -48,7 +48,7 @@ func (s *Store) RecordOutcome(ctx context.Context, o Outcome) error {
 		return fmt.Errorf("store: outcome needs a delivery, a rule and an index >= 0")
 	}
 	if !validState(o.State) {
-		return fmt.Errorf("store: outcome state %q is not one of pending, running, retrying, succeeded, failed", o.State)
+		return fmt.Errorf("store: outcome state %q is not one of pending, running, retrying, unconfirmed, succeeded, failed, cancelled", o.State)
 	}
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = time.Now()
