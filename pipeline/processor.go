@@ -34,6 +34,7 @@ type Processor struct {
 	log     *logrus.Entry
 	metrics *Metrics
 	now     func() time.Time
+	talk    Talk // conversations, supersede, loop safety (conversation.go)
 }
 
 // NewProcessor returns a Processor. files may be nil.
@@ -70,12 +71,12 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[store.ProcessDelive
 	log = log.WithFields(logrus.Fields{logfield.Action: ev.Action, logfield.Repo: ev.Repository.FullName})
 
 	snap := p.live.Load()
-	jobs, evalErr := snap.Rules.Evaluate(ctx, ev, p.files)
-	var listErr *rules.FileListError
-	if evalErr != nil && (ctx.Err() != nil || errors.As(evalErr, &listErr)) {
-		// GitHub did not list the pull request's files, or we are shutting
-		// down: nothing was decided, so the whole delivery is tried again.
-		return evalErr
+	jobs, evalErr, retryErr := p.evaluate(ctx, snap, ev, log)
+	if retryErr != nil {
+		// GitHub did not list the pull request's files (or did not answer
+		// a command's look-up), or we are shutting down: nothing was
+		// decided, so the whole delivery is tried again.
+		return retryErr
 	}
 
 	params := make([]river.InsertManyParams, 0, len(jobs))
