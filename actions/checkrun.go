@@ -104,6 +104,10 @@ func (r *report) postCheck(ctx context.Context, st *FollowState, state, desc, ta
 	if details == "" {
 		details = r.jobURL
 	}
+	if st.Job == nil {
+		jc := *r.job
+		st.Job = &jc
+	}
 	what := fmt.Sprintf("check run %q on %s/%s@%s", r.context, t.Owner, t.Repo, shortSHA(t.SHA))
 	if st.CheckRun == 0 {
 		opts := github.CreateCheckRunOptions{

@@ -96,6 +96,9 @@ type FollowState struct {
 	CheckRun int64 `json:"check_run,omitempty"`
 	// Superseded names the newer commit that superseded the build.
 	Superseded string `json:"superseded,omitempty"`
+	// Job is the action whose build a check run reports (report: check),
+	// so that a re-run asked for from the Checks tab can run it again.
+	Job *Job `json:"job,omitempty"`
 }
 
 // Cancelled is FollowState.Result for a queue item cancelled before it

@@ -144,3 +144,47 @@ func (j *Jenkins) post(ctx context.Context, srv *jenkinsServer, u string) error 
 	}
 	return newHTTPError("jenkins", resp, j.now(), srv.scrub)
 }
+
+// CancelBuild cancels the build st follows, as /cancel asks: a queue item
+// still waiting is cancelled, a running build is stopped. The follow job
+// then sees the result (cancelled in the queue, ABORTED) and reports it.
+// The server is the configured one whose root the URLs lie under; URLs
+// under no configured root are refused, never called.
+func (s *Set) CancelBuild(ctx context.Context, st FollowState) error {
+	j := s.follow.jenkins
+	var srv *jenkinsServer
+	for _, candidate := range j.servers {
+		root := candidate.base.String()
+		if (st.QueueItem != "" && strings.HasPrefix(st.QueueItem, root)) || (st.Build != "" && strings.HasPrefix(st.Build, root)) {
+			srv = candidate
+			break
+		}
+	}
+	if srv == nil {
+		return Permanentf("jenkins: the build is on no configured server")
+	}
+	if st.Build == "" {
+		m := queueItemRE.FindStringSubmatch(urlPath(st.QueueItem))
+		if m == nil {
+			return Permanentf("jenkins: no queue item or build to cancel")
+		}
+		err := j.post(ctx, srv, srv.base.String()+"queue/cancelItem?id="+m[1])
+		var he *HTTPError
+		if !errors.As(err, &he) || he.Status != http.StatusNotFound {
+			return err
+		}
+		// It left the queue: stop the build it became.
+		item, err := j.queueItem(ctx, srv, m[1])
+		if err != nil {
+			return err
+		}
+		if item.Executable == nil || item.Executable.URL == "" {
+			return nil // cancelled already
+		}
+		st.Build = item.Executable.URL
+	}
+	if !strings.HasPrefix(st.Build, srv.base.String()) || !buildRE.MatchString(urlPath(st.Build)) {
+		return Permanentf("jenkins: %q is not a build of the configured server", st.Build)
+	}
+	return j.post(ctx, srv, strings.TrimSuffix(st.Build, "/")+"/stop")
+}
