@@ -130,7 +130,7 @@ type JenkinsAction struct {
 	Server     string            `yaml:"server"` // may be empty when one server is configured
 	Job        string            `yaml:"job"`    // templated; folders as a/b/c
 	Parameters map[string]string `yaml:"parameters"`
-	Report     ReportMode        `yaml:"report"` // true/status: commit status; check: check run
+	Report     ReportMode        `yaml:"report"`  // true/status: commit status; check: check run
 	Context    string            `yaml:"context"` // default "jenkins/<job>"
 }
 

@@ -95,7 +95,6 @@ func TestCheckRunLifecycle(t *testing.T) {
 	}
 }
 
-
 // The console tail is cut to GitHub's 65,535 characters, keeping the
 // newest lines, inside one code block.
 func TestCheckRunSummaryLimit(t *testing.T) {
