@@ -185,7 +185,7 @@ func (h *Handler) comment(ctx context.Context, snap *pipeline.Snapshot, ev *rule
 func (h *Handler) rebuild(ctx context.Context, snap *pipeline.Snapshot, c *comment, pr *github.PullRequest, cmd Command) ([]actions.Job, error) {
 	if cmd.Name == Build && cmd.Arg != "" && !listensToPR(snap.Config, cmd.Arg) {
 		return nil, errors.Join(c.react(ctx, "confused"),
-			c.reply(ctx, fmt.Sprintf("@%s: there is no rule named `%s` on pull_request events; nothing was built.", c.login, cmd.Arg)))
+			c.replyOnce(ctx, "norule", fmt.Sprintf("@%s: there is no rule named `%s` on pull_request events; nothing was built.", c.login, cmd.Arg)))
 	}
 	ev, err := synchronized(c.ev, pr)
 	if err != nil {
