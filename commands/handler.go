@@ -84,7 +84,7 @@ func (h *Handler) comment(ctx context.Context, snap *pipeline.Snapshot, ev *rule
 		return nil, nil
 	}
 	issue, _ := ev.Payload["issue"].(map[string]any)
-	if _, onPR := issue["pull_request"].(map[string]any); !onPR {
+	if _, onPR := issue["pull_request"].(map[string]any); !onPR || ev.PullRequest == nil || ev.PullRequest.Number <= 0 {
 		return nil, nil
 	}
 	cm, _ := ev.Payload["comment"].(map[string]any)

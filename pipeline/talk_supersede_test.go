@@ -176,3 +176,31 @@ func TestSelfDeliveriesMatchOnlyAllowSelf(t *testing.T) {
 		t.Errorf("triggers %+v", e.jk.Triggers())
 	}
 }
+
+// On a pull request, supersede works on the pull request: a synchronize
+// delivered after a newer one never builds, and its check run (report:
+// check) is completed cancelled, "Superseded by ...".
+func TestSupersedePullRequestCheckRun(t *testing.T) {
+	rule := `  - name: pr
+    on: [pull_request.opened, pull_request.synchronize]
+    supersede: true
+    do:
+      - jenkins: {job: acme/pr, parameters: {GIT_SHA: "{{ .SHA }}"}, report: check}
+`
+	e := newTalkEnv(t, fakejenkins.Options{}, rule, "")
+	newer := prPayload("synchronize", shaNew, time.Unix(1765000100, 0))
+	newer["before"], newer["after"] = shaOld, shaNew
+	e.deliver(t, "sync-new", "pull_request", newer)
+	e.processed(t, "sync-new")
+	e.deliver(t, "opened-old", "pull_request", prPayload("opened", shaOld, time.Unix(1765000000, 0)))
+	old := e.completedRuns(t, shaOld, 1)[0]
+	if old.Conclusion != "cancelled" || !strings.HasPrefix(old.Title, "Superseded by 2222222") || !strings.Contains(old.Summary, "Superseded by 2222222.") {
+		t.Errorf("older check run %+v, want cancelled, superseded by 2222222", old)
+	}
+	if cr := e.completedRuns(t, shaNew, 1)[0]; cr.Conclusion != "success" {
+		t.Errorf("newer check run concluded %q", cr.Conclusion)
+	}
+	if n := e.triggersOf("acme/pr", shaOld); n != 0 {
+		t.Errorf("older head built %d times", n)
+	}
+}
