@@ -110,6 +110,21 @@ func (r *report) postCheck(ctx context.Context, st *FollowState, state, desc, ta
 	}
 	what := fmt.Sprintf("check run %q on %s/%s@%s", r.context, t.Owner, t.Repo, shortSHA(t.SHA))
 	if st.CheckRun == 0 {
+		// An earlier check may have created the run and died before its
+		// ID was recorded: find it by its external_id rather than make a
+		// second one.
+		res, _, err := gc.Checks.ListCheckRunsForRef(ctx, t.Owner, t.Repo, t.SHA, &github.ListCheckRunsOptions{
+			CheckName: github.String(r.context), Filter: github.String("all"), ListOptions: github.ListOptions{PerPage: 100}})
+		if err != nil {
+			return gitHubError("list "+what, err, r.f.now())
+		}
+		for _, cr := range res.CheckRuns {
+			if cr.GetExternalID() == ExternalID(r.job) {
+				st.CheckRun = cr.GetID()
+			}
+		}
+	}
+	if st.CheckRun == 0 {
 		opts := github.CreateCheckRunOptions{
 			Name: r.context, HeadSHA: t.SHA, ExternalID: github.String(ExternalID(r.job)),
 			Status: github.String(status), Conclusion: conclusion, CompletedAt: completed, Output: output,

@@ -122,3 +122,16 @@ func TestCheckRunTimedOut(t *testing.T) {
 		t.Errorf("conclusion %q title %q, want timed_out and no result by ...", cr.Conclusion, cr.Title)
 	}
 }
+
+// A check run created by an attempt that died before recording its ID is
+// found again by its external_id, not created twice.
+func TestCheckRunFoundAgainByExternalID(t *testing.T) {
+	e := newTalkEnv(t, fakejenkins.Options{}, checkRule, "")
+	seeded := e.gh.AddCheckRun(fakegithub.CheckRun{Owner: tOwner, Repo: tRepo, HeadSHA: shaNew, Name: "jenkins/acme/widgets",
+		ExternalID: "switchboard:push-1:0:build", Status: "queued", History: []string{"queued"}})
+	e.deliver(t, "push-1", "push", pushPayload(shaNew, shaOld, 1765000000, "octocat", "User"))
+	runs := e.completedRuns(t, shaNew, 1)
+	if len(runs) != 1 || runs[0].ID != seeded.ID || runs[0].Conclusion != "success" {
+		t.Errorf("runs %+v, want the seeded run %d completed", runs, seeded.ID)
+	}
+}
