@@ -77,6 +77,7 @@ func (f *follower) check(ctx context.Context, job *Job, st FollowState, deadline
 		return r.finish(ctx, st, "error", "Invalid Jenkins job name; build not followed", "")
 	}
 	r.jobURL = srv.base.String() + strings.TrimPrefix(path, "/")
+	r.srv = srv
 
 	if st.Build != "" && st.Number == 0 {
 		// The trigger's retry found the build itself.
@@ -91,7 +92,7 @@ func (f *follower) check(ctx context.Context, job *Job, st FollowState, deadline
 		if st.Number > 0 {
 			state, desc, target = ReportedStarted, fmt.Sprintf("Build #%d running", st.Number), st.Build
 		}
-		if err := r.post(ctx, "pending", desc, target); err != nil {
+		if err := r.post(ctx, &st, "pending", desc, target); err != nil {
 			return st, false, err
 		}
 		st.Reported = state
@@ -124,6 +125,7 @@ func (f *follower) check(ctx context.Context, job *Job, st FollowState, deadline
 	}
 	if !b.Building && b.Result != "" {
 		st.Result = b.Result
+		r.duration = b.Duration
 		state, desc := resultStatus(b.Result, st.Number)
 		return r.finish(ctx, st, state, desc, st.Build)
 	}
@@ -131,7 +133,7 @@ func (f *follower) check(ctx context.Context, job *Job, st FollowState, deadline
 		return r.giveUp(ctx, st)
 	}
 	if st.Reported == ReportedQueued {
-		if err := r.post(ctx, "pending", fmt.Sprintf("Build #%d running", st.Number), st.Build); err != nil {
+		if err := r.post(ctx, &st, "pending", fmt.Sprintf("Build #%d running", st.Number), st.Build); err != nil {
 			return st, false, err
 		}
 		st.Reported = ReportedStarted
@@ -170,6 +172,7 @@ func (r *report) fromQueue(ctx context.Context, srv *jenkinsServer, path string,
 		return r.jenkinsFailed(ctx, st, err)
 	case item.Cancelled:
 		st.Result = Cancelled
+		r.conclusion = "cancelled"
 		return r.finish(ctx, st, "error", "Build cancelled in the Jenkins queue", "")
 	case item.Executable != nil && item.Executable.Number > 0:
 		st.Number = item.Executable.Number
@@ -189,10 +192,20 @@ type report struct {
 	jobURL   string
 	deadline time.Time
 	expired  bool // the deadline has passed
+	srv      *jenkinsServer
+	// conclusion is the check run conclusion of the final report when the
+	// state alone does not say it (cancelled, timed_out); duration is the
+	// build's, in milliseconds, when Jenkins gave it.
+	conclusion string
+	duration   int64
 }
 
-// post sets one status on the job's SHA.
-func (r *report) post(ctx context.Context, state, desc, target string) error {
+// post sets one status on the job's SHA, or with report: check moves its
+// check run (checkrun.go).
+func (r *report) post(ctx context.Context, st *FollowState, state, desc, target string) error {
+	if r.job.Jenkins.Check {
+		return r.postCheck(ctx, st, state, desc, target)
+	}
 	return r.f.gh.setStatus(ctx, r.job.Target, StatusJob{Context: r.context, State: state, Description: desc, TargetURL: target})
 }
 
@@ -205,7 +218,7 @@ func (r *report) finish(ctx context.Context, st FollowState, state, desc, target
 	if target == "" {
 		target = r.jobURL
 	}
-	if err := r.post(ctx, state, desc, target); err != nil {
+	if err := r.post(ctx, &st, state, desc, target); err != nil {
 		return st, false, err
 	}
 	st.Reported = ReportedDone
@@ -214,6 +227,7 @@ func (r *report) finish(ctx context.Context, st FollowState, state, desc, target
 
 // giveUp ends following at the deadline with an error status.
 func (r *report) giveUp(ctx context.Context, st FollowState) (FollowState, bool, error) {
+	r.conclusion = "timed_out"
 	by := r.deadline.UTC().Format("2006-01-02 15:04 MST")
 	desc := "No result by " + by + "; no longer followed"
 	if st.Number > 0 {
@@ -292,12 +306,13 @@ type jenkinsBuild struct {
 	URL      string `json:"url"`
 	Building bool   `json:"building"`
 	Result   string `json:"result"`
+	Duration int64  `json:"duration"` // milliseconds, once finished
 }
 
 // buildInfo reads job/.../N/api/json under the configured root.
 func (j *Jenkins) buildInfo(ctx context.Context, srv *jenkinsServer, jobURL string, n int) (*jenkinsBuild, error) {
 	var b jenkinsBuild
-	q := url.Values{"tree": {"url,building,result"}}
+	q := url.Values{"tree": {"url,building,result,duration"}}
 	if err := j.getJSON(ctx, srv, jobURL+strconv.Itoa(n)+"/api/json?"+q.Encode(), &b); err != nil {
 		return nil, err
 	}

@@ -92,6 +92,13 @@ type FollowState struct {
 	Failures int `json:"failures,omitempty"`
 	// Error says why following ended without a final status, if it did.
 	Error string `json:"error,omitempty"`
+	// CheckRun is the ID of the build's check run (report: check).
+	CheckRun int64 `json:"check_run,omitempty"`
+	// Superseded names the newer commit that superseded the build.
+	Superseded string `json:"superseded,omitempty"`
+	// Job is the action whose build a check run reports (report: check),
+	// so that a re-run asked for from the Checks tab can run it again.
+	Job *Job `json:"job,omitempty"`
 }
 
 // Cancelled is FollowState.Result for a queue item cancelled before it

@@ -12,6 +12,12 @@ type Job struct {
 	Kind     string `json:"kind"`  // jenkins, slack, comment, label, status, http, log
 
 	Target Target `json:"target"`
+	// Supersede, when set, lets a newer event of the same branch or pull
+	// request cancel this action (rule option supersede: true).
+	Supersede *SupersedeJob `json:"supersede,omitempty"`
+	// Why says what caused a job that no rule matched by itself, such as
+	// "command /retest by octocat (MEMBER)"; empty for a rule's match.
+	Why string `json:"why,omitempty"`
 
 	Jenkins *JenkinsJob `json:"jenkins,omitempty"`
 	Slack   *SlackJob   `json:"slack,omitempty"`
@@ -38,6 +44,18 @@ type JenkinsJob struct {
 	Parameters map[string]string `json:"parameters,omitempty"`
 	Report     bool              `json:"report,omitempty"`
 	Context    string            `json:"context,omitempty"`
+	// Check reports the build as a check run (report: check) instead of
+	// commit statuses; Report is then true too.
+	Check bool `json:"check,omitempty"`
+}
+
+// SupersedeJob is what an action of a rule with supersede: true needs to
+// know to be superseded.
+type SupersedeJob struct {
+	// Key names the work: "push:owner/repo:branch" or "pr:owner/repo#N".
+	Key string `json:"key"`
+	// AbortRunning stops a running build too, not only a queued one.
+	AbortRunning bool `json:"abort_running,omitempty"`
 }
 
 // SlackJob posts a message.

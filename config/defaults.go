@@ -121,6 +121,7 @@ func (v *checker) applyDefaults() {
 		s.APIURL = withSlash(s.APIURL)
 	}
 
+	v.conversationDefaults()
 	onlyJenkins, onlySlack := onlyName(c.Jenkins), onlyName(c.Slack)
 	for i, r := range c.Rules {
 		if r == nil {

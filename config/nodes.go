@@ -69,6 +69,8 @@ func typeWord(t reflect.Type) string {
 		return "a string or a list of strings"
 	case isInt(t):
 		return "an integer"
+	case t == reportModeType:
+		return "true, false, status or check"
 	}
 	switch t.Kind() {
 	case reflect.Struct, reflect.Map:

@@ -12,6 +12,8 @@ type Config struct {
 	Jenkins map[string]*JenkinsServer   `yaml:"jenkins"`
 	Slack   map[string]*SlackConnection `yaml:"slack"`
 	Rules   []*Rule                     `yaml:"rules"`
+	// Commands configures comment commands on pull requests (commands.go).
+	Commands Commands `yaml:"commands"`
 
 	// File is the path the configuration was loaded from.
 	File string `yaml:"-"`
@@ -95,6 +97,13 @@ type Rule struct {
 	On   StringList `yaml:"on"`
 	If   Conditions `yaml:"if"`
 	Do   []*Action  `yaml:"do"`
+	// Supersede cancels this rule's work for an older event of the same
+	// branch (push) or pull request when a newer one arrives.
+	Supersede bool `yaml:"supersede"`
+	// AbortRunning also stops superseded builds that already run.
+	AbortRunning bool `yaml:"abort_running"`
+	// AllowSelf lets deliveries caused by the App's own bot account match.
+	AllowSelf bool `yaml:"allow_self"`
 }
 
 // Conditions are the tests under a rule's if:; every one given must hold.
@@ -128,7 +137,7 @@ type JenkinsAction struct {
 	Server     string            `yaml:"server"` // may be empty when one server is configured
 	Job        string            `yaml:"job"`    // templated; folders as a/b/c
 	Parameters map[string]string `yaml:"parameters"`
-	Report     bool              `yaml:"report"`
+	Report     ReportMode        `yaml:"report"`  // true/status: commit status; check: check run
 	Context    string            `yaml:"context"` // default "jenkins/<job>"
 }
 

@@ -38,6 +38,7 @@ func (v *checker) validate() {
 	v.jenkins()
 	v.slack()
 	v.rules()
+	v.conversation()
 }
 
 func (v *checker) server() {

@@ -54,6 +54,7 @@ type Follow struct {
 	live  *Live
 	log   *logrus.Entry
 	now   func() time.Time
+	heads Heads // supersede: true (conversation.go)
 }
 
 // Compile-time check that Follow is the Followups the Runner needs.
@@ -89,6 +90,26 @@ func (f *Follow) Succeeded(ctx context.Context, job *actions.Job, detail string)
 	return nil
 }
 
+// check is one check of the build: superseded (when a newer event of a
+// rule with supersede: true came), or followed as usual.
+func (f *Follow) check(ctx context.Context, snap *Snapshot, job *actions.Job, st actions.FollowState, deadline time.Time, log *logrus.Entry) (actions.FollowState, bool, error) {
+	by, err := supersededBy(ctx, f.heads, job)
+	if err != nil {
+		return st, false, err
+	}
+	if by != "" {
+		next, done, err := snap.Actions.SupersedeBuild(ctx, job, st, by)
+		if done || err != nil {
+			if done {
+				log.WithField("reason", actions.SupersededText(by)).Info("build " + actions.SupersededText(by))
+			}
+			return next, done, err
+		}
+		st = next // a running build left to finish
+	}
+	return snap.Actions.FollowBuild(ctx, job, st, deadline)
+}
+
 // Work implements river.Worker: one check, then a snooze until the next.
 func (f *Follow) Work(ctx context.Context, job *river.Job[FollowBuildArgs]) error {
 	a := job.Args
@@ -122,7 +143,7 @@ func (f *Follow) Work(ctx context.Context, job *river.Job[FollowBuildArgs]) erro
 
 	snap := f.live.Load()
 	before := st.Reported
-	st, done, ferr := snap.Actions.FollowBuild(ctx, &a.Job, st, a.Deadline)
+	st, done, ferr := f.check(ctx, snap, &a.Job, st, a.Deadline, log)
 	st.Checks++
 	verdict := actions.Classify(ferr)
 	opts := snap.Actions.FollowOptions()

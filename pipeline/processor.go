@@ -41,6 +41,7 @@ type Processor struct {
 	// bodies, when set, is the memory budget a payload's processing holds
 	// room in (see WithBudget).
 	bodies *budget.Budget
+	talk   Talk // conversations, supersede, loop safety (conversation.go)
 }
 
 // ViewCost is how many bytes of memory building the event view of a payload
@@ -116,12 +117,12 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[store.ProcessDelive
 	log = log.WithFields(logrus.Fields{logfield.Action: ev.Action, logfield.Repo: ev.Repository.FullName})
 
 	snap := p.live.Load()
-	jobs, explained, evalErr := snap.Rules.Explain(ctx, ev, p.files)
-	var listErr *rules.FileListError
-	if evalErr != nil && (ctx.Err() != nil || errors.As(evalErr, &listErr)) {
-		// GitHub did not list the pull request's files, or we are shutting
-		// down: nothing was decided, so the whole delivery is tried again.
-		return evalErr
+	jobs, explained, evalErr, retryErr := p.evaluate(ctx, snap, ev, log)
+	if retryErr != nil {
+		// GitHub did not list the pull request's files (or did not answer
+		// a command's look-up), or we are shutting down: nothing was
+		// decided, so the whole delivery is tried again.
+		return retryErr
 	}
 
 	rec := store.Processing{

@@ -30,6 +30,7 @@ type Runner struct {
 	jitter  func() float64
 	// followups, when set, hears of every success (see Followups).
 	followups Followups
+	heads     Heads // supersede: true (conversation.go)
 }
 
 // NewRunner returns a Runner.
@@ -65,7 +66,7 @@ func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error 
 	}
 	attempt := 1
 	if prev != nil {
-		if prev.State == store.OutcomeSucceeded || prev.State == store.OutcomeFailed {
+		if prev.State == store.OutcomeSucceeded || prev.State == store.OutcomeFailed || prev.State == store.OutcomeCancelled {
 			// Finished before the queue heard of it (a crash between the
 			// two): running it again would double its effect.
 			if prev.State == store.OutcomeSucceeded && r.followups != nil {
@@ -76,6 +77,9 @@ func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error 
 		attempt = prev.Attempts + 1
 	}
 	log = log.WithField(logfield.Attempt, attempt)
+	if done, err := r.superseded(ctx, a, attempt, log); done || err != nil {
+		return err
+	}
 
 	start := r.now()
 	out := store.Outcome{Delivery: a.Delivery, Rule: a.Rule, Index: a.Index, Kind: a.Job.Kind, State: store.OutcomeRunning, Attempts: attempt}

@@ -21,6 +21,7 @@ type action struct {
 	job        *tmpl
 	params     []namedTmpl
 	report     bool
+	check      bool // report: check
 	context    *tmpl
 	connection string
 	// slack
@@ -112,7 +113,8 @@ func compileAction(cfg *config.Config, key string, a *config.Action) (*action, c
 		for _, name := range sortedKeys(j.Parameters) {
 			out.params = append(out.params, namedTmpl{name, compile("jenkins.parameters."+name, j.Parameters[name], escapeNone)})
 		}
-		out.report = j.Report
+		out.report = j.Report != config.ReportNone
+		out.check = j.Report == config.ReportCheck
 		if j.Context != "" {
 			out.context = compile("jenkins.context", j.Context, escapeNone)
 		}
@@ -228,7 +230,7 @@ func (a *action) render(ev *Event, target actions.Target) (actions.Job, error) {
 	}
 	switch a.kind {
 	case "jenkins":
-		j := &actions.JenkinsJob{Server: a.server, Report: a.report}
+		j := &actions.JenkinsJob{Server: a.server, Report: a.report, Check: a.check}
 		j.Job = get("jenkins.job", a.job)
 		if firstErr == nil {
 			if msg := checkJobPath(j.Job); msg != "" {

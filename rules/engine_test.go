@@ -20,7 +20,7 @@ func TestEvaluateRendersJobsInOrder(t *testing.T) {
 		Slack:   map[string]*config.SlackConnection{"main": {Token: "xoxb-test"}},
 		Rules: []*config.Rule{
 			{Name: "pr-checks", On: []string{"pull_request.opened"}, If: config.Conditions{Base: []string{"main"}}, Do: []*config.Action{
-				{Jenkins: &config.JenkinsAction{Job: "acme/{{ .Repository.Name }}/pr", Parameters: map[string]string{"PR": "{{ .PullRequest.Number }}", "SHA": "{{ .SHA }}"}, Report: true}},
+				{Jenkins: &config.JenkinsAction{Job: "acme/{{ .Repository.Name }}/pr", Parameters: map[string]string{"PR": "{{ .PullRequest.Number }}", "SHA": "{{ .SHA }}"}, Report: config.ReportStatus}},
 				{Comment: strp("Build queued for {{ .ShortSHA }}.")},
 				{Label: &config.LabelAction{Add: []string{"ci-queued"}, Remove: []string{"ci-passed", "{{ .Tag }}"}}},
 				{Status: &config.StatusAction{Context: "ci", State: "pending", Description: "queued {{ .PullRequest.Title }}"}},

@@ -117,9 +117,10 @@ func Run(ctx context.Context, o Options) error {
 	// One budget bounds the bodies intake reads and the payloads the
 	// processor decodes.
 	bodies := handlers.NewBodyBudget(cfg.Server.MaxInflightBodyBytes)
-	river.AddWorker(workers, pipeline.NewProcessor(q, live, files, log.WithField(logfield.Component, "processor"), metrics, o.Now).WithBudget(bodies))
-	follow := pipeline.NewFollow(q, live, log.WithField(logfield.Component, "follow"), o.Now)
-	river.AddWorker(workers, pipeline.NewRunner(q, live, log.WithField(logfield.Component, "runner"), metrics, o.Now).WithFollowups(follow))
+	tk := talk(gh, func() *store.Store { return st }, files, log)
+	river.AddWorker(workers, pipeline.NewProcessor(q, live, files, log.WithField(logfield.Component, "processor"), metrics, o.Now).WithBudget(bodies).WithTalk(tk))
+	follow := pipeline.NewFollow(q, live, log.WithField(logfield.Component, "follow"), o.Now).WithHeads(tk.Heads)
+	river.AddWorker(workers, pipeline.NewRunner(q, live, log.WithField(logfield.Component, "runner"), metrics, o.Now).WithFollowups(follow).WithHeads(tk.Heads))
 	river.AddWorker(workers, follow)
 	maint, err := newMaintenance(cfg, gh, workers, o, log)
 	if err != nil {

@@ -111,6 +111,8 @@ var migrations = []migration{
 			`CREATE INDEX IF NOT EXISTS action_attempts_delivery_idx ON action_attempts (delivery_id)`,
 		}
 	}},
+	// supersede: true (supersede.go).
+	{version: 4, stmts: supersedeMigration},
 }
 
 // migrateOwn applies the store's pending migrations in one transaction, so

@@ -17,9 +17,11 @@ const (
 	OutcomeUnconfirmed = "unconfirmed"
 	OutcomeSucceeded   = "succeeded"
 	OutcomeFailed      = "failed"
-	// OutcomeCancelled is not stored: the history shows an action as
-	// cancelled when its queue job was cancelled or discarded before the
-	// action finished.
+	// OutcomeCancelled is an action that never ran, or whose build was
+	// cancelled, because a newer event superseded it (supersede: true); its
+	// LastError says "superseded by <short sha>". The history also shows an
+	// action as cancelled when its queue job was cancelled or discarded
+	// before the action finished.
 	OutcomeCancelled = "cancelled"
 )
 
@@ -55,7 +57,7 @@ func (o *Outcome) ID() string { return ActionID(o.Delivery, o.Rule, o.Index) }
 
 func validState(s string) bool {
 	switch s {
-	case OutcomePending, OutcomeRunning, OutcomeRetrying, OutcomeUnconfirmed, OutcomeSucceeded, OutcomeFailed:
+	case OutcomePending, OutcomeRunning, OutcomeRetrying, OutcomeUnconfirmed, OutcomeSucceeded, OutcomeFailed, OutcomeCancelled:
 		return true
 	}
 	return false
@@ -68,7 +70,7 @@ func (s *Store) RecordOutcome(ctx context.Context, o Outcome) error {
 		return fmt.Errorf("store: outcome needs a delivery, a rule and an index >= 0")
 	}
 	if !validState(o.State) {
-		return fmt.Errorf("store: outcome state %q is not one of pending, running, retrying, succeeded, failed", o.State)
+		return fmt.Errorf("store: outcome state %q is not one of pending, running, retrying, unconfirmed, succeeded, failed, cancelled", o.State)
 	}
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = time.Now()

@@ -50,14 +50,14 @@ func (s *Store) DeleteDeliveriesBefore(ctx context.Context, t time.Time, batch i
 }
 
 // DeleteFinishedOutcomesBefore deletes the action outcomes in a final state
-// (succeeded, failed) last updated before t, in batches as
+// (succeeded, failed, cancelled) last updated before t, in batches as
 // DeleteDeliveriesBefore does. Outcomes of actions still pending, running or
 // retrying are kept whatever their age.
 func (s *Store) DeleteFinishedOutcomesBefore(ctx context.Context, t time.Time, batch int) (int64, error) {
 	return s.deleteBatches(ctx, "delete outcomes", `
 		DELETE FROM action_outcomes WHERE (delivery_id, rule_name, action_index) IN (
 			SELECT delivery_id, rule_name, action_index FROM action_outcomes
-			WHERE state IN ('`+OutcomeSucceeded+`', '`+OutcomeFailed+`') AND updated_at < $1 LIMIT $2)`, t, batch)
+			WHERE state IN ('`+OutcomeSucceeded+`', '`+OutcomeFailed+`', '`+OutcomeCancelled+`') AND updated_at < $1 LIMIT $2)`, t, batch)
 }
 
 // DeleteRedeliveriesBefore deletes the redelivery records claimed before t,

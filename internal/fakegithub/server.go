@@ -63,6 +63,8 @@ type Server struct {
 	deliveries   []Delivery
 	redeliveries []Redelivery
 	onRedeliver  func(Delivery) *Delivery
+	violations   []SchemaViolation
+	conv         conversation // checks, pulls, reactions, teams (conversation.go)
 }
 
 // Request is one request the fake received. Credentials are never recorded,

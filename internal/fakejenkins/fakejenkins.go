@@ -101,6 +101,7 @@ type Server struct {
 	builds      map[string][]*build // by job path, oldest first
 	results     map[string]string   // by job path
 	cancel      map[string]bool     // by job path
+	control     control             // queue cancel, build stop, console (control.go)
 }
 
 type queueItem struct {
@@ -114,10 +115,11 @@ type queueItem struct {
 }
 
 type build struct {
-	number int
-	params map[string]string
-	polls  int
-	result string
+	number  int
+	params  map[string]string
+	polls   int
+	result  string
+	stopped bool // POST .../stop: finished ABORTED
 }
 
 // New starts a Server on a loopback port. Close it when done.

@@ -63,6 +63,8 @@ func (s *Server) serveLocked(w http.ResponseWriter, r *http.Request) {
 		s.serveCrumb(w, r)
 	case path == "/queue/api/json":
 		s.serveQueue(w)
+	case path == "/queue/cancelItem":
+		s.serveCancelItem(w, r)
 	case strings.HasPrefix(path, "/queue/item/"):
 		s.serveQueueItem(w, r, strings.TrimPrefix(path, "/queue/item/"))
 	case strings.HasPrefix(path, "/job/"):
@@ -166,6 +168,8 @@ func (s *Server) serveJob(w http.ResponseWriter, r *http.Request, path, auth str
 		s.trigger(w, r, job, auth, withParams, declared)
 	case len(rest) == 2 && rest[0] == "api" && rest[1] == "json":
 		s.serveJobJSON(w, job)
+	case len(rest) == 2 && (rest[1] == "stop" || rest[1] == "consoleText"):
+		s.serveBuildControl(w, r, job, rest[0], rest[1])
 	case len(rest) == 3 && rest[1] == "api" && rest[2] == "json":
 		n, err := strconv.Atoi(rest[0])
 		if err != nil {
@@ -228,7 +232,7 @@ func (s *Server) serveQueueItem(w http.ResponseWriter, r *http.Request, rest str
 	}
 	if !it.left {
 		it.polls++
-		if it.polls > s.opts.QueueSteps {
+		if it.polls > s.opts.QueueSteps && !s.control.holdQueue[it.job] {
 			s.leave(it)
 		}
 	}
@@ -312,7 +316,7 @@ func (s *Server) serveBuild(w http.ResponseWriter, r *http.Request, job string, 
 	}
 	b := bs[n-1]
 	b.polls++
-	building := b.polls <= s.opts.BuildSteps
+	building := (b.polls <= s.opts.BuildSteps || s.control.holdBuilds[job]) && !b.stopped
 	var result any
 	if !building {
 		result = b.result
