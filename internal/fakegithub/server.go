@@ -63,6 +63,14 @@ type Server struct {
 	deliveries   []Delivery
 	redeliveries []Redelivery
 	onRedeliver  func(Delivery) *Delivery
+
+	// The manifest flow and GET /app (manifest.go).
+	manifestKey       *Key
+	manifestCodes     map[string]*manifestCode
+	manifestForms     []ManifestForm
+	conversions       []ManifestConversion
+	createdApp        App
+	installationCount int
 }
 
 // Request is one request the fake received. Credentials are never recorded,
@@ -230,7 +238,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	rec := httptest.NewRecorder()
 	rec.Header().Set("X-GitHub-Request-Id", requestID(x))
-	if inside {
+	if web := s.webHandler(r); web != nil {
+		web.ServeHTTP(rec, r)
+	} else if inside {
 		s.handler.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x)))
 	} else {
 		writeError(rec, http.StatusNotFound, "Not Found", docREST)
