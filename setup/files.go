@@ -131,3 +131,21 @@ func writeFile(path string, data []byte, force bool) (err error) {
 	}
 	return os.Remove(tmp.Name())
 }
+
+// writeIfAbsent writes data to path unless a file is there; it reports
+// whether it wrote.
+func writeIfAbsent(path string, data []byte) (bool, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return false, err
+	}
+	return true, f.Close()
+}

@@ -91,8 +91,9 @@ func (s *server) start(w http.ResponseWriter, r *http.Request) {
 var validCode = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
 
 type donePage struct {
-	Slug, InstallURL, EnvFile, PEMFile, Command string
-	AppID                                       int64
+	Slug, InstallURL, EnvFile, PEMFile, Command, Config string
+	AppID                                               int64
+	WroteConfig                                         bool
 }
 
 func (s *server) callback(w http.ResponseWriter, r *http.Request) {
@@ -129,9 +130,18 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.result = &Result{AppID: creds.AppID, Slug: creds.Slug, InstallURL: s.site.installURL(creds.Slug), Files: s.files}
+	if len(s.o.ExampleConfig) > 0 {
+		wrote, err := writeIfAbsent(s.o.ConfigPath, s.o.ExampleConfig)
+		if err != nil {
+			// The credentials are written; the config is a convenience.
+			s.log.WithError(err).Warn("setup: the example configuration was not written")
+		}
+		s.result.WroteConfig = wrote
+	}
 	s.render(w, http.StatusOK, doneTmpl, donePage{
 		Slug: creds.Slug, AppID: creds.AppID, InstallURL: s.result.InstallURL,
 		EnvFile: s.files.Env, PEMFile: s.files.PEM, Command: s.serveCommand(s.files),
+		Config: s.o.ConfigPath, WroteConfig: s.result.WroteConfig,
 	})
 	close(s.done)
 }
@@ -228,6 +238,8 @@ credentials to files only you can read.</p>
 <p><a href="{{.InstallURL}}">Install the App</a> on the repositories Switchboard should act on.</p>
 <h2>2. Run Switchboard</h2>
 <pre>{{.Command}}</pre>
+{{if .WroteConfig}}<p><code>{{.Config}}</code> is Switchboard's example configuration, written now: its rules
+write log lines; replace them with your own (docs/rules.md).</p>{{end}}
 <p>Setup has stopped: this page was its last.</p>
 </body></html>
 `))

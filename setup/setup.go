@@ -46,9 +46,13 @@ type Options struct {
 	Force bool
 	// Manifest is app.yml.
 	Manifest []byte
-	// ServeCommand is the command the last page tells the user to run; the
-	// env file's path is appended.
-	ServeCommand string
+	// ConfigPath is the configuration serve will read, for the command the
+	// last page shows; default switchboard.yml.
+	ConfigPath string
+	// ExampleConfig, when set, is written to ConfigPath (mode 0644) once
+	// the App is registered, if no file is there yet, so that the command
+	// shown runs as it is.
+	ExampleConfig []byte
 	// HTTPClient makes the conversion call; a default when nil.
 	HTTPClient *http.Client
 	// Logger hears problems; it never hears a secret.
@@ -65,6 +69,8 @@ type Result struct {
 	Slug       string
 	InstallURL string
 	Files      Files
+	// WroteConfig is true when ExampleConfig was written to ConfigPath.
+	WroteConfig bool
 }
 
 // Run checks the options, serves the setup page until the App is
@@ -113,6 +119,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	r := s.result
 	fmt.Fprintf(s.o.Out, "Registered the GitHub App %s (ID %d); its credentials are in %s and %s (mode 0600).\n", r.Slug, r.AppID, r.Files.Env, r.Files.PEM)
+	if r.WroteConfig {
+		fmt.Fprintf(s.o.Out, "Wrote the example configuration to %s: it reads the App's credentials from the env file.\n", s.o.ConfigPath)
+	}
 	fmt.Fprintf(s.o.Out, "Next, install it: %s\n", r.InstallURL)
 	fmt.Fprintf(s.o.Out, "Then run: %s\n", s.serveCommand(r.Files))
 	return r, nil
@@ -145,8 +154,8 @@ func newServer(o Options) (*server, error) {
 	if o.OutDir == "" {
 		o.OutDir = "."
 	}
-	if o.ServeCommand == "" {
-		o.ServeCommand = "switchboard serve"
+	if o.ConfigPath == "" {
+		o.ConfigPath = "switchboard.yml"
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -190,7 +199,7 @@ func newServer(o Options) (*server, error) {
 }
 
 func (s *server) serveCommand(f Files) string {
-	return s.o.ServeCommand + " --env-file " + shellQuote(f.Env)
+	return "switchboard serve -c " + shellQuote(s.o.ConfigPath) + " --env-file " + shellQuote(f.Env)
 }
 
 // stateOK compares in constant time: the state is what keeps another site

@@ -98,7 +98,7 @@ func startSetup(t *testing.T, mod func(*setup.Options)) *run {
 	listening := make(chan net.Addr, 1)
 	o := setup.Options{
 		Addr: "127.0.0.1:0", PublicURL: publicURL, GitHubURL: gh.WebURL(), OutDir: r.out,
-		Manifest: switchboard.AppManifest(), ServeCommand: "switchboard serve -c switchboard.yml",
+		Manifest: switchboard.AppManifest(), ConfigPath: "switchboard.yml",
 		Logger: logrus.NewEntry(logger), Out: r.stdout, OnListen: func(a net.Addr) { listening <- a },
 	}
 	if mod != nil {
@@ -219,7 +219,10 @@ func (r *run) assertNoSecrets(t *testing.T, codes ...string) {
 }
 
 func TestSetupRegistersTheAppAndServeAcceptsItsCredentials(t *testing.T) {
-	r := startSetup(t, nil)
+	r := startSetup(t, func(o *setup.Options) {
+		o.ConfigPath = filepath.Join(o.OutDir, "switchboard.yml")
+		o.ExampleConfig = switchboard.ExampleConfig()
+	})
 	back, m := r.press(t)
 
 	// The form carried app.yml with this deployment's addresses.
@@ -270,12 +273,14 @@ func TestSetupRegistersTheAppAndServeAcceptsItsCredentials(t *testing.T) {
 	}
 	envPath := filepath.Join(r.out, setup.EnvFileName)
 	pemPath := filepath.Join(r.out, setup.PEMFileName)
-	wantCmd := "switchboard serve -c switchboard.yml --env-file " + envPath
+	cfgPath := filepath.Join(r.out, "switchboard.yml")
+	wantCmd := "switchboard serve -c " + cfgPath + " --env-file " + envPath
 	if !strings.Contains(page, "<pre>"+wantCmd+"</pre>") {
 		t.Errorf("the last page does not show %q:\n%s", wantCmd, page)
 	}
 	wantOut := "switchboard setup: open " + r.base + "/ in a browser signed in to " + strings.TrimPrefix(strings.TrimSuffix(r.gh.WebURL(), "/"), "http://") + " and press the button.\n" +
 		"Registered the GitHub App switchboard (ID 4242); its credentials are in " + envPath + " and " + pemPath + " (mode 0600).\n" +
+		"Wrote the example configuration to " + cfgPath + ": it reads the App's credentials from the env file.\n" +
 		"Next, install it: " + wantInstall + "\n" +
 		"Then run: " + wantCmd + "\n"
 	if got := r.stdout.String(); got != wantOut {
@@ -321,16 +326,19 @@ func TestSetupRegistersTheAppAndServeAcceptsItsCredentials(t *testing.T) {
 		t.Error("the setup server still answers after setup")
 	}
 
-	serveWithCredentials(t, r.gh, vars, app.WebhookSecret)
+	if b, _ := os.ReadFile(cfgPath); !bytes.Equal(b, switchboard.ExampleConfig()) {
+		t.Error("the example configuration was not written")
+	}
+	serveWithCredentials(t, r.gh, cfgPath, vars, app.WebhookSecret)
 }
 
 // serveWithCredentials loads the example configuration with the env file's
 // variables, starts the real server with it, and sees the credentials work:
 // a delivery signed with the webhook secret is queued, and the key signs a
 // JWT the fake GitHub accepts.
-func serveWithCredentials(t *testing.T, gh *fakegithub.Server, vars map[string]string, webhookSecret string) {
+func serveWithCredentials(t *testing.T, gh *fakegithub.Server, written string, vars map[string]string, webhookSecret string) {
 	t.Helper()
-	example, err := os.ReadFile("../examples/switchboard.yml")
+	example, err := os.ReadFile(written)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,3 @@
+package cli
+
+func check(args []string, env Env) int { return 2 }
