@@ -30,6 +30,15 @@ type Server struct {
 	WebhookPath     string   `yaml:"webhook_path"`      // default "/webhook"
 	MaxPayloadBytes int64    `yaml:"max_payload_bytes"` // default 25 MiB
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`  // default 30s
+	// TLS, when set, serves HTTPS; plain HTTP otherwise (behind a proxy).
+	TLS *TLS `yaml:"tls"`
+}
+
+// TLS names the certificate and key files of the HTTPS listener. Both are
+// read at start and again whenever either file changes.
+type TLS struct {
+	CertFile string `yaml:"cert_file"` // PEM: the certificate, then any intermediates
+	KeyFile  string `yaml:"key_file"`  // PEM: its private key
 }
 
 // GitHub configures the GitHub App.

@@ -59,6 +59,7 @@ func (v *checker) server() {
 	if s.ShutdownTimeout <= 0 {
 		v.errorf("server.shutdown_timeout", "must be greater than 0")
 	}
+	v.serverTLS()
 }
 
 func (v *checker) github() {
