@@ -64,7 +64,7 @@ func Main(args []string, env Env) int {
 	case "setup":
 		return setupCmd(args[1:], env)
 	case "check":
-		return check(args[1:], env)
+		return checkCmd(args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintf(env.Stdout, "switchboard %s\n", env.Version)
 		return 0
