@@ -30,7 +30,11 @@ func gitHub(ctx context.Context, o Options) Result {
 	}
 	if g.AppID == 0 || len(key) == 0 {
 		if needs := rulesNeedingApp(o); len(needs) > 0 {
-			return Result{githubName, Fail, "not configured (github.app_id and a private key), but " + strings.Join(needs, ", ") + " need it"}
+			verb := " needs it"
+			if len(needs) > 1 {
+				verb = " need it"
+			}
+			return Result{githubName, Fail, "not configured (github.app_id and a private key), but " + strings.Join(needs, ", ") + verb}
 		}
 		return Result{githubName, Skip, "not configured (github.app_id and a private key); no rule needs it"}
 	}
