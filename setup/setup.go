@@ -111,13 +111,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
-	if s.result == nil {
+	s.mu.Lock() // a callback may still be exchanging its code
+	r := s.result
+	s.mu.Unlock()
+	if r == nil {
 		if runErr == nil || errors.Is(runErr, http.ErrServerClosed) {
 			runErr = errors.New("setup stopped before the App was registered")
 		}
 		return nil, runErr
 	}
-	r := s.result
 	fmt.Fprintf(s.o.Out, "Registered the GitHub App %s (ID %d); its credentials are in %s and %s (mode 0600).\n", r.Slug, r.AppID, r.Files.Env, r.Files.PEM)
 	if r.WroteConfig {
 		fmt.Fprintf(s.o.Out, "Wrote the example configuration to %s: it reads the App's credentials from the env file.\n", s.o.ConfigPath)

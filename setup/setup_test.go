@@ -399,6 +399,18 @@ func serveWithCredentials(t *testing.T, gh *fakegithub.Server, written string, v
 		t.Errorf("a ping signed with the written webhook secret: %d", resp.StatusCode)
 	}
 
+	// serve has no setup page.
+	for _, path := range []string{"/", "/callback?code=abc&state=def"} {
+		resp, err := http.Get("http://" + addr.String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("serve answers GET %s with %d", path, resp.StatusCode)
+		}
+	}
+
 	key, err := os.ReadFile(vars["GITHUB_PRIVATE_KEY_FILE"])
 	if err != nil {
 		t.Fatal(err)
