@@ -26,10 +26,12 @@ func (s *server) routes() http.Handler {
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		// The page posts to GitHub and to nowhere else; it runs no script,
-		// cannot be framed, and the address with the code in it does not
-		// leave as a Referer when the user follows the install link.
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action "+s.site.web.Scheme+"://"+s.site.web.Host)
+		// The page runs no script, loads nothing, cannot be framed, and
+		// the address with the code in it does not leave as a Referer when
+		// the user follows the install link. (No form-action: browsers
+		// apply it to the redirects after the post too, and GitHub may
+		// send the browser through a sign-in elsewhere, as SAML does.)
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "no-store")
