@@ -110,3 +110,15 @@ func (r *certReloader) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, e
 	}
 	return r.cert, nil
 }
+
+// sameServer compares server settings, server.tls by value: the files a
+// pair is read from are fixed at start (their contents reload by
+// themselves), so only a change of the paths needs a restart.
+func sameServer(a, b config.Server) bool {
+	ta, tb := a.TLS, b.TLS
+	a.TLS, b.TLS = nil, nil
+	if a != b || (ta == nil) != (tb == nil) {
+		return false
+	}
+	return ta == nil || *ta == *tb
+}

@@ -14,12 +14,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/switchboard-dev/switchboard/config"
 )
 
 // pair is a self-signed certificate for 127.0.0.1 and its key, as PEM.
@@ -251,6 +254,30 @@ func TestTLSStartErrors(t *testing.T) {
 			}
 			if errors.Is(err, context.Canceled) {
 				t.Error("canceled")
+			}
+		})
+	}
+}
+
+func TestRestartOnlyComparesTLSByValue(t *testing.T) {
+	cfg := func(tls *config.TLS) *config.Config {
+		return &config.Config{Server: config.Server{Addr: ":3000", TLS: tls}}
+	}
+	pair := func(cert string) *config.TLS { return &config.TLS{CertFile: cert, KeyFile: "k.pem"} }
+	tests := map[string]struct {
+		a, b *config.Config
+		want []string
+	}{
+		"same files, new pointers": {cfg(pair("c.pem")), cfg(pair("c.pem")), nil},
+		"no tls either side":       {cfg(nil), cfg(nil), nil},
+		"another certificate path": {cfg(pair("c.pem")), cfg(pair("d.pem")), []string{"server"}},
+		"tls turned on":            {cfg(nil), cfg(pair("c.pem")), []string{"server"}},
+		"tls turned off":           {cfg(pair("c.pem")), cfg(nil), []string{"server"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := restartOnly(tc.a, tc.b); !slices.Equal(got, tc.want) {
+				t.Errorf("restartOnly = %v, want %v", got, tc.want)
 			}
 		})
 	}
