@@ -37,10 +37,13 @@ commands:
   simulate   show the actions one payload would run, without running them
   deliveries list, show ID, replay ID: what a running server did with each delivery, and why
   actions    retry ID: run a failed or cancelled action again (see switchboard deliveries help)
+  setup      register the GitHub App from app.yml and write its credentials
+  check      check every configured connection (GitHub App, Jenkins, Slack, store)
   version    print the version
 
-flags common to serve, validate and simulate:
+flags common to serve, validate, simulate and check:
   -c, --config FILE   config file (default $SWITCHBOARD_CONFIG or switchboard.yml)
+  --env-file FILE     read variables from FILE (NAME=value lines) where the environment has none
 `
 
 // Main runs the command in args (without the program name) and returns the
@@ -64,6 +67,10 @@ func Main(args []string, env Env) int {
 		return deliveries(args[1:], env)
 	case "actions":
 		return actionsCmd(args[1:], env)
+	case "setup":
+		return setupCmd(args[1:], env)
+	case "check":
+		return checkCmd(args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintf(env.Stdout, "switchboard %s\n", env.Version)
 		return 0
@@ -75,7 +82,7 @@ func Main(args []string, env Env) int {
 	return 2
 }
 
-func newFlags(name string, env Env) (*flag.FlagSet, *string) {
+func newFlags(name string, env *Env) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	def := "switchboard.yml"
@@ -84,11 +91,12 @@ func newFlags(name string, env Env) (*flag.FlagSet, *string) {
 	}
 	path := fs.String("config", def, "config file")
 	fs.StringVar(path, "c", def, "config file (shorthand)")
+	envFileFlag(fs, env)
 	return fs, path
 }
 
 func serve(args []string, env Env) int {
-	fs, path := newFlags("serve", env)
+	fs, path := newFlags("serve", &env)
 	format := fs.String("log-format", "json", "log format: json or text")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	watch := fs.Bool("watch", true, "reload when the config file changes (SIGHUP always reloads)")
@@ -142,7 +150,7 @@ func serve(args []string, env Env) int {
 }
 
 func validate(args []string, env Env) int {
-	fs, path := newFlags("validate", env)
+	fs, path := newFlags("validate", &env)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -171,7 +179,7 @@ func printProblems(w io.Writer, err error) int {
 }
 
 func simulate(args []string, env Env) int {
-	fs, path := newFlags("simulate", env)
+	fs, path := newFlags("simulate", &env)
 	event := fs.String("event", "", "event name, as in X-GitHub-Event (required)")
 	payloadPath := fs.String("payload", "", "payload file, or - for standard input (required)")
 	files := fs.String("files", "", "comma-separated changed files of a pull request, for paths conditions")

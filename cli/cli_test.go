@@ -28,7 +28,7 @@ func TestValidateReportsEachProblemOnItsOwnLine(t *testing.T) {
 		t.Fatalf("exit 0 for an invalid config")
 	}
 	want := []string{
-		path + `:3:3: server.listen_backlog: unknown key "listen_backlog"; expected one of: addr, webhook_path, max_payload_bytes, shutdown_timeout, max_inflight_body_bytes, admin_token`,
+		path + `:3:3: server.listen_backlog: unknown key "listen_backlog"; expected one of: addr, webhook_path, max_payload_bytes, shutdown_timeout, max_inflight_body_bytes, admin_token, tls`,
 		path + `:5:19: github.webhook_secret: variable ${GITHUB_WEBHOOK_SECRET} is not set`,
 		path + `:17:19: rules[0].do[0].jenkins.server: jenkins server "ci" is not defined; defined: main`,
 	}

@@ -31,7 +31,7 @@ func TestLoadErrors(t *testing.T) {
 		"unknown keys, with the keys expected": {
 			file: "unknown_key.yml",
 			want: []string{
-				`3:3: server.adr: unknown key "adr" (did you mean "addr"?); expected one of: addr, webhook_path, max_payload_bytes, shutdown_timeout, max_inflight_body_bytes, admin_token`,
+				`3:3: server.adr: unknown key "adr" (did you mean "addr"?); expected one of: addr, webhook_path, max_payload_bytes, shutdown_timeout, max_inflight_body_bytes, admin_token, tls`,
 				`9:5: rules[0].iff: unknown key "iff" (did you mean "if"?); expected one of: name, on, if, do, supersede, abort_running, allow_self`,
 				`11:28: rules[0].do[0].log.level: unknown key "level"; expected one of: message`,
 			},
@@ -64,7 +64,7 @@ func TestLoadErrors(t *testing.T) {
 		"several problems at once: unknown key, missing variable, undefined server": {
 			file: "several.yml",
 			want: []string{
-				`2:3: server.listen: unknown key "listen"; expected one of: addr, webhook_path, max_payload_bytes, shutdown_timeout, max_inflight_body_bytes, admin_token`,
+				`2:3: server.listen: unknown key "listen"; expected one of: addr, webhook_path, max_payload_bytes, shutdown_timeout, max_inflight_body_bytes, admin_token, tls`,
 				`4:19: github.webhook_secret: variable ${GITHUB_WEBHOOK_SECRET} is not set`,
 				`14:27: rules[0].do[0].jenkins.server: jenkins server "staging" is not defined; defined: main`,
 			},

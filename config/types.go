@@ -39,6 +39,15 @@ type Server struct {
 	// AdminToken turns on the admin API (/api/v1) and the web page (/ui/):
 	// callers present it as a Bearer token. Empty: both are off (404).
 	AdminToken Secret `yaml:"admin_token"`
+	// TLS, when set, serves HTTPS; plain HTTP otherwise (behind a proxy).
+	TLS *TLS `yaml:"tls"`
+}
+
+// TLS names the certificate and key files of the HTTPS listener. Both are
+// read at start and again whenever either file changes.
+type TLS struct {
+	CertFile string `yaml:"cert_file"` // PEM: the certificate, then any intermediates
+	KeyFile  string `yaml:"key_file"`  // PEM: its private key
 }
 
 // GitHub configures the GitHub App.

@@ -73,6 +73,7 @@ func (v *checker) server() {
 	if s.ShutdownTimeout <= 0 {
 		v.errorf("server.shutdown_timeout", "must be greater than 0")
 	}
+	v.serverTLS()
 }
 
 // LeastInflightBodyBytes is the smallest server.max_inflight_body_bytes

@@ -109,7 +109,7 @@ func (r *reloader) try() error {
 // at start.
 func restartOnly(a, b *config.Config) []string {
 	var out []string
-	if a.Server != b.Server {
+	if !sameServer(a.Server, b.Server) {
 		out = append(out, "server")
 	}
 	if a.Store != b.Store {

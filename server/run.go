@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -162,9 +163,16 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 
+	tlsConfig, err := newTLS(cfg.Server.TLS, log.WithField(logfield.Component, "tls"))
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	srv := &http.Server{
 		Handler:           router,

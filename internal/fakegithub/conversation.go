@@ -141,13 +141,6 @@ func (s *Server) createReaction(w http.ResponseWriter, r *http.Request, _ caller
 		"created_at": s.opts.Now().UTC().Format(time.RFC3339)})
 }
 
-// getApp answers GET /app (App JWT): the App with its slug.
-// https://docs.github.com/rest/apps/apps#get-the-authenticated-app
-func (s *Server) getApp(w http.ResponseWriter, _ *http.Request, _ caller) {
-	writeJSON(w, http.StatusOK, map[string]any{"id": s.opts.AppID, "slug": s.opts.AppSlug, "name": s.opts.AppSlug,
-		"owner": map[string]any{"login": "acme"}})
-}
-
 // teamMembership answers GET /orgs/{org}/teams/{team_slug}/memberships/
 // {username}: 200 {"state":"active"} for a member, 404 otherwise.
 // https://docs.github.com/rest/teams/members#get-team-membership-for-a-user
@@ -201,7 +194,7 @@ func (s *Server) combinedStatus(w http.ResponseWriter, r *http.Request, _ caller
 // conversationRoutes adds the endpoints of check runs, pull requests,
 // reactions, teams and combined statuses.
 func (s *Server) conversationRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /app", s.app(s.getApp))
+	// GET /app is served by manifest.go.
 	mux.HandleFunc("POST /repos/{owner}/{repo}/check-runs", s.installation(s.checked(schemaCreateCheckRun, docCreateCheckRun, s.createCheckRun)))
 	mux.HandleFunc("PATCH /repos/{owner}/{repo}/check-runs/{id}", s.installation(s.checked(schemaUpdateCheckRun, docUpdateCheckRun, s.updateCheckRun)))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", s.installation(s.listCheckRunsForRef))

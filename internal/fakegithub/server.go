@@ -65,6 +65,14 @@ type Server struct {
 	onRedeliver  func(Delivery) *Delivery
 	violations   []SchemaViolation
 	conv         conversation // checks, pulls, reactions, teams (conversation.go)
+
+	// The manifest flow and GET /app (manifest.go).
+	manifestKey       *Key
+	manifestCodes     map[string]*manifestCode
+	manifestForms     []ManifestForm
+	conversions       []ManifestConversion
+	createdApp        App
+	installationCount int
 }
 
 // Request is one request the fake received. Credentials are never recorded,
@@ -232,7 +240,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	rec := httptest.NewRecorder()
 	rec.Header().Set("X-GitHub-Request-Id", requestID(x))
-	if inside {
+	if web := s.webHandler(r); web != nil {
+		web.ServeHTTP(rec, r)
+	} else if inside {
 		s.handler.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x)))
 	} else {
 		writeError(rec, http.StatusNotFound, "Not Found", docREST)

@@ -69,6 +69,7 @@ func (s *Server) serveLocked(w http.ResponseWriter, r *http.Request) {
 		s.serveQueueItem(w, r, strings.TrimPrefix(path, "/queue/item/"))
 	case strings.HasPrefix(path, "/job/"):
 		s.serveJob(w, r, path, auth)
+	case s.serveMore(w, r, path, auth):
 	default:
 		jettyError(w, r, http.StatusNotFound, "Not Found")
 	}
@@ -303,6 +304,7 @@ func (s *Server) serveJobJSON(w http.ResponseWriter, job string) {
 		"url":             s.jobURL(job),
 		"builds":          builds,
 		"nextBuildNumber": len(bs) + 1,
+		"property":        s.jobProperty(job),
 	})
 }
 

@@ -78,6 +78,7 @@ type Server struct {
 	retryAfter int // seconds, for the 429 answers
 	failures   []string
 	seq        int
+	dir        directory // conversations.go
 }
 
 // New starts a Server on a loopback port. Close it when done.
@@ -164,6 +165,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.postMessage(w, r)
 	case strings.HasPrefix(r.URL.Path, "/services/"):
 		s.webhook(w, r)
+	case s.serveConversations(w, r):
 	default:
 		s.record("other", http.StatusNotFound, "unknown_method")
 		http.NotFound(w, r)
