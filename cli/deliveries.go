@@ -34,9 +34,11 @@ type apiCommand struct {
 }
 
 func newAPICommand(name string, env Env) *apiCommand {
-	fs, path := newFlags(name, env)
+	c := &apiCommand{name: name, env: env}
+	// --env-file changes c.env's LookupEnv, which the token default reads.
+	fs, path := newFlags(name, &c.env)
 	fs.Usage = func() { fmt.Fprint(env.Stderr, deliveriesUsage) }
-	c := &apiCommand{name: name, fs: fs, api: addAPIFlags(fs, path), env: env}
+	c.fs, c.api = fs, addAPIFlags(fs, path)
 	c.output = fs.String("o", "table", "output format: table or json")
 	return c
 }
@@ -129,7 +131,7 @@ func deliveriesList(args []string, env Env) int {
 	if _, ok := c.parse(args, 0); !ok {
 		return 2
 	}
-	cl, err := c.api.client(env)
+	cl, err := c.api.client(c.env)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -155,7 +157,7 @@ func deliveriesShow(args []string, env Env) int {
 	if !ok {
 		return 2
 	}
-	cl, err := c.api.client(env)
+	cl, err := c.api.client(c.env)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -178,7 +180,7 @@ func deliveriesReplay(args []string, env Env) int {
 	if !ok {
 		return 2
 	}
-	cl, err := c.api.client(env)
+	cl, err := c.api.client(c.env)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -201,7 +203,7 @@ func actionsRetry(args []string, env Env) int {
 	if !ok {
 		return 2
 	}
-	cl, err := c.api.client(env)
+	cl, err := c.api.client(c.env)
 	if err != nil {
 		return c.fail(err)
 	}
