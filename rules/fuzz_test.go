@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,10 +42,15 @@ func seedPayloads(f *testing.F) {
 	f.Add(uint8(2), []byte(`{}`), "\"}, \"x\": {\"\u2028 \\")
 }
 
+// fuzzURL is FuzzRender's http url: values in the path, query and fragment.
+const fuzzURL = "https://x.example/b/{{ .Branch }}/{{ .Sender }}?t={{ .Tag }}&r={{ .Repository.FullName }}#{{ .SHA }}"
+
 // FuzzRender renders every kind of action, including Slack text, blocks and
 // a JSON http body over untrusted fields, for a fuzzed payload read as each
 // known event. It must never panic, and the escaping must hold: no raw < or
-// > from the event in Slack text, and blocks and JSON bodies that parse.
+// > from the event in Slack text, blocks and JSON bodies that parse, and an
+// http url whose host, path segments and query keys are the rule's, with
+// no "." or ".." segment.
 func FuzzRender(f *testing.F) {
 	seedPayloads(f)
 	body := `{"title": "{{ with .PullRequest }}{{ .Title }}{{ end }}", "sender": "{{ .Sender }}", "labels": {{ with .PullRequest }}{{ json .Labels }}{{ else }}[]{{ end }}}`
@@ -57,7 +63,7 @@ func FuzzRender(f *testing.F) {
 			Do: []*config.Action{
 				{Slack: &config.SlackAction{Channel: "#c", Text: "{{ .Sender }} {{ .Branch }}{{ with .PullRequest }} {{ .Title }} {{ join \",\" .Labels }}{{ end }}{{ range .Commits }} {{ .Message }}{{ end }}",
 					Blocks: `[{"type":"section","text":{"type":"mrkdwn","text":"{{ .Sender }}{{ with .Issue }} {{ .Title }}{{ end }}"}}]`}},
-				{HTTP: &config.HTTPAction{URL: "https://x.example/", Body: &body}},
+				{HTTP: &config.HTTPAction{URL: fuzzURL, Body: &body}},
 				{Jenkins: &config.JenkinsAction{Job: "acme/{{ default \"none\" .Branch }}", Parameters: map[string]string{"T": "{{ .Tag }}"}}},
 				{Log: &config.LogAction{Message: "{{ .Payload }} {{ json .Payload }} {{ .Repository }} {{ .Commits }} {{ trunc 10 .Sender }} {{ quote .Ref }}"}},
 			},
@@ -108,6 +114,7 @@ func checkFuzzJobs(t *testing.T, e *Engine, ev *Event) {
 					t.Fatalf("blocks are not JSON: %s", j.Slack.Blocks)
 				}
 			case "http":
+				checkFuzzURL(t, j.HTTP.URL, ev)
 				var m map[string]any
 				if err := json.Unmarshal([]byte(*j.HTTP.Body), &m); err != nil || len(m) != 3 {
 					t.Fatalf("JSON body broken or holds other keys: %v %s", err, *j.HTTP.Body)
@@ -118,6 +125,35 @@ func checkFuzzJobs(t *testing.T, e *Engine, ev *Event) {
 				}
 			}
 		}
+	}
+}
+
+// checkFuzzURL checks a rendered fuzzURL: the values stayed where they were
+// put, and came back whole.
+func checkFuzzURL(t *testing.T, raw string, ev *Event) {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatalf("rendered url does not parse: %v: %q", err, raw)
+	}
+	if u.Scheme != "https" || u.Host != "x.example" || u.User != nil {
+		t.Fatalf("rendered url goes elsewhere: %q", raw)
+	}
+	segs := strings.Split(u.EscapedPath(), "/")
+	if len(segs) != 4 || segs[1] != "b" {
+		t.Fatalf("values added path segments: %q", raw)
+	}
+	for _, seg := range segs {
+		if dec, _ := url.PathUnescape(seg); dec == "." || dec == ".." {
+			t.Fatalf("a %q segment was rendered: %q", dec, raw)
+		}
+	}
+	if dec, _ := url.PathUnescape(segs[2]); dec != ev.Branch {
+		t.Fatalf("branch came back as %q, want %q", dec, ev.Branch)
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil || len(q) != 2 || q.Get("t") != ev.Tag || q.Get("r") != ev.Repository.FullName {
+		t.Fatalf("query %q does not hold exactly t=%q and r=%q: %v", u.RawQuery, ev.Tag, ev.Repository.FullName, err)
 	}
 }
 
