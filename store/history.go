@@ -107,14 +107,23 @@ func (s *Store) RecordProcessing(ctx context.Context, p Processing) (inserted in
 		return 0, err
 	}
 	err = s.q.inTx(ctx, false, func(ctx context.Context, tx querier, tj txJobs) error {
-		n, err := tx.exec(ctx, `UPDATE deliveries SET action = $1, repo = $2, sender = $3, process_status = $4,
-			process_error = $5, processed_at = $6, rules_matched = $7, explanation = $8 WHERE id = $9`,
-			p.Action, p.Repo, p.Sender, p.Status, p.Error, s.dialect.timeArg(p.At), matched, string(rulesJSON), p.Delivery)
+		var one int
+		err := tx.queryRow(ctx, `SELECT 1 FROM deliveries WHERE id = $1`, p.Delivery).Scan(&one)
+		if isNoRows(err) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return ErrNotFound
+		if _, err := tx.exec(ctx, `INSERT INTO delivery_results
+				(delivery_id, action, repo, sender, status, error, processed_at, rules_matched, explanation)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (delivery_id) DO UPDATE SET
+				action = excluded.action, repo = excluded.repo, sender = excluded.sender, status = excluded.status,
+				error = excluded.error, processed_at = excluded.processed_at, rules_matched = excluded.rules_matched,
+				explanation = excluded.explanation`,
+			p.Delivery, p.Action, p.Repo, p.Sender, p.Status, p.Error, s.dialect.timeArg(p.At), matched, string(rulesJSON)); err != nil {
+			return err
 		}
 		inserted = 0
 		if len(jobs) == 0 {

@@ -39,9 +39,9 @@ func (s *Store) DeliveryHistory(ctx context.Context, id string) (*DeliveryDetail
 		pat     nullTime
 		ps, exj string
 	)
-	err := s.q.pool().queryRow(ctx, `SELECT id, event, action, repo, sender, received_at, replay_of, rules_matched,
-		process_status, process_error, processed_at, explanation, hook_id, user_agent, payload
-		FROM deliveries WHERE id = $1`, id).Scan(&d.ID, &d.Event, &d.Action, &d.Repo, &d.Sender, &at, &d.ReplayOf,
+	err := s.q.pool().queryRow(ctx, `SELECT `+summaryColumns+`, COALESCE(r.error, ''), r.processed_at,
+		COALESCE(r.explanation, ''), d.hook_id, d.user_agent, d.payload
+		FROM `+summaryFrom+` WHERE d.id = $1`, id).Scan(&d.ID, &d.Event, &d.Action, &d.Repo, &d.Sender, &at, &d.ReplayOf,
 		&d.RulesMatched, &ps, &d.ProcessError, &pat, &exj, &d.HookID, &d.UserAgent, &d.Payload)
 	if isNoRows(err) {
 		return nil, ErrNotFound

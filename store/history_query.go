@@ -86,7 +86,15 @@ const actionStateSQL = `CASE
 
 const actionsJoinSQL = `action_outcomes o LEFT JOIN river_job j ON j.id = o.job_id`
 
-// statusSQL is the condition that delivery d has status st.
+// summaryColumns and summaryFrom read a delivery summary: the delivery d
+// and what processing found, r (none before processing).
+const (
+	summaryColumns = `d.id, d.event, COALESCE(r.action, ''), COALESCE(r.repo, ''), COALESCE(r.sender, ''), d.received_at,
+		d.replay_of, COALESCE(r.rules_matched, 0), COALESCE(r.status, '')`
+	summaryFrom = `deliveries d LEFT JOIN delivery_results r ON r.delivery_id = d.id`
+)
+
+// statusSQL is the condition that delivery d (with results r) has status st.
 func statusSQL(st string) string {
 	has := func(states ...string) string {
 		return `EXISTS (SELECT 1 FROM ` + actionsJoinSQL + ` WHERE o.delivery_id = d.id AND (` + actionStateSQL + `) IN ('` + strings.Join(states, `', '`) + `'))`
@@ -94,20 +102,20 @@ func statusSQL(st string) string {
 	active := has(StateQueued, StateRunning, StateRetrying)
 	failed := has(StateFailed, StateCancelled)
 	any := `EXISTS (SELECT 1 FROM action_outcomes o WHERE o.delivery_id = d.id)`
-	processed := `d.process_status <> ''`
+	processed := `COALESCE(r.status, '') <> ''`
 	switch st {
 	case StatusQueued:
-		return `d.process_status = ''`
+		return `COALESCE(r.status, '') = ''`
 	case StatusRunning:
 		return processed + ` AND ` + active
 	case StatusFailed:
 		return processed + ` AND NOT ` + active + ` AND ` + failed
 	case StatusError:
-		return processed + ` AND NOT ` + active + ` AND NOT ` + failed + ` AND d.process_status = '` + ProcessedError + `'`
+		return processed + ` AND NOT ` + active + ` AND NOT ` + failed + ` AND r.status = '` + ProcessedError + `'`
 	case StatusSucceeded:
-		return processed + ` AND NOT ` + active + ` AND NOT ` + failed + ` AND d.process_status <> '` + ProcessedError + `' AND ` + any
+		return processed + ` AND NOT ` + active + ` AND NOT ` + failed + ` AND r.status <> '` + ProcessedError + `' AND ` + any
 	case StatusNoMatch:
-		return processed + ` AND d.process_status <> '` + ProcessedError + `' AND NOT ` + any
+		return processed + ` AND r.status <> '` + ProcessedError + `' AND NOT ` + any
 	}
 	return "1 = 0"
 }
@@ -186,7 +194,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) (*Delivery
 		return "$" + strconv.Itoa(len(args))
 	}
 	if f.Repo != "" {
-		where = append(where, `lower(d.repo) = `+arg(strings.ToLower(f.Repo)))
+		where = append(where, `lower(r.repo) = `+arg(strings.ToLower(f.Repo)))
 	}
 	if f.Event != "" {
 		where = append(where, `d.event = `+arg(f.Event))
@@ -200,7 +208,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) (*Delivery
 	if f.Text != "" {
 		p := arg("%" + likeEscape(strings.ToLower(f.Text)) + "%")
 		var ors []string
-		for _, c := range []string{"d.id", "d.event", "d.action", "d.repo", "d.sender"} {
+		for _, c := range []string{"d.id", "d.event", "COALESCE(r.action, '')", "COALESCE(r.repo, '')", "COALESCE(r.sender, '')"} {
 			ors = append(ors, `lower(`+c+`) LIKE `+p+` ESCAPE '\'`)
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
@@ -213,8 +221,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) (*Delivery
 		ta, ia := arg(s.dialect.timeArg(at)), arg(id)
 		where = append(where, `(d.received_at < `+ta+` OR (d.received_at = `+ta+` AND d.id < `+ia+`))`)
 	}
-	q := `SELECT d.id, d.event, d.action, d.repo, d.sender, d.received_at, d.replay_of, d.rules_matched, d.process_status
-		FROM deliveries d`
+	q := `SELECT ` + summaryColumns + ` FROM ` + summaryFrom
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}

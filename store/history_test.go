@@ -153,15 +153,17 @@ func TestRetentionRemovesHistory(t *testing.T) {
 		if n, err := s.DeleteDeliveriesBefore(ctx, now.Add(-36*time.Hour), 1); err != nil || n != 1 {
 			t.Fatalf("deleted %d, %v", n, err)
 		}
-		count := func(id string) int {
+		count := func(table, id string) int {
 			var n int
-			if err := s.q.pool().queryRow(ctx, `SELECT COUNT(*) FROM action_attempts WHERE delivery_id = $1`, id).Scan(&n); err != nil {
+			if err := s.q.pool().queryRow(ctx, `SELECT COUNT(*) FROM `+table+` WHERE delivery_id = $1`, id).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			return n
 		}
-		if count("old") != 0 || count("new") != 1 {
-			t.Fatalf("attempts left: old %d, new %d; want 0 and 1", count("old"), count("new"))
+		for _, table := range []string{"action_attempts", "delivery_results"} {
+			if count(table, "old") != 0 || count(table, "new") != 1 {
+				t.Fatalf("%s left: old %d, new %d; want 0 and 1", table, count(table, "old"), count(table, "new"))
+			}
 		}
 		if _, err := s.DeliveryHistory(ctx, "old"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("old delivery: %v", err)

@@ -76,14 +76,19 @@ var migrations = []migration{
 			`ALTER TABLE deliveries ADD COLUMN replay_of TEXT NOT NULL DEFAULT ''`,
 			`ALTER TABLE deliveries ADD COLUMN hook_id TEXT NOT NULL DEFAULT ''`,
 			`ALTER TABLE deliveries ADD COLUMN user_agent TEXT NOT NULL DEFAULT ''`,
-			`ALTER TABLE deliveries ADD COLUMN action TEXT NOT NULL DEFAULT ''`,
-			`ALTER TABLE deliveries ADD COLUMN repo TEXT NOT NULL DEFAULT ''`,
-			`ALTER TABLE deliveries ADD COLUMN sender TEXT NOT NULL DEFAULT ''`,
-			`ALTER TABLE deliveries ADD COLUMN process_status TEXT NOT NULL DEFAULT ''`,
-			`ALTER TABLE deliveries ADD COLUMN process_error TEXT NOT NULL DEFAULT ''`,
-			`ALTER TABLE deliveries ADD COLUMN processed_at ` + d.timeType,
-			`ALTER TABLE deliveries ADD COLUMN rules_matched INTEGER NOT NULL DEFAULT 0`,
-			`ALTER TABLE deliveries ADD COLUMN explanation TEXT NOT NULL DEFAULT ''`,
+			// What processing found, in a table of its own: SQLite rewrites
+			// a whole row on UPDATE, payload and all (up to 25 MB).
+			`CREATE TABLE IF NOT EXISTS delivery_results (
+				delivery_id   TEXT PRIMARY KEY,
+				action        TEXT NOT NULL DEFAULT '',
+				repo          TEXT NOT NULL DEFAULT '',
+				sender        TEXT NOT NULL DEFAULT '',
+				status        TEXT NOT NULL,
+				error         TEXT NOT NULL DEFAULT '',
+				processed_at  ` + d.timeType + ` NOT NULL,
+				rules_matched INTEGER NOT NULL DEFAULT 0,
+				explanation   TEXT NOT NULL DEFAULT ''
+			)`,
 			// Paging newest first by (received_at, id).
 			`CREATE INDEX IF NOT EXISTS deliveries_received_at_id_idx ON deliveries (received_at, id)`,
 			`CREATE INDEX IF NOT EXISTS deliveries_replay_of_idx ON deliveries (replay_of) WHERE replay_of <> ''`,

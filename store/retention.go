@@ -11,7 +11,7 @@ import (
 const DefaultDeleteBatch = 500
 
 // DeleteDeliveriesBefore deletes the deliveries received before t, with
-// their history (the attempts of their actions), batch rows per
+// their history (what processing found, the attempts of their actions), batch rows per
 // transaction, each committed on its own, until none is left or ctx ends.
 // It returns how many deliveries were deleted, also when it fails part way.
 //
@@ -32,8 +32,10 @@ func (s *Store) DeleteDeliveriesBefore(ctx context.Context, t time.Time, batch i
 		}
 		var n int64
 		err := s.q.inTx(ctx, false, func(ctx context.Context, tx querier, _ txJobs) error {
-			if _, err := tx.exec(ctx, `DELETE FROM action_attempts WHERE delivery_id IN (`+pick+`)`, cutoff, batch); err != nil {
-				return err
+			for _, table := range []string{"action_attempts", "delivery_results"} {
+				if _, err := tx.exec(ctx, `DELETE FROM `+table+` WHERE delivery_id IN (`+pick+`)`, cutoff, batch); err != nil {
+					return err
+				}
 			}
 			var err error
 			n, err = tx.exec(ctx, `DELETE FROM deliveries WHERE id IN (`+pick+`)`, cutoff, batch)
