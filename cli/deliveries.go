@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/adminclient"
@@ -151,8 +152,13 @@ func deliveriesList(args []string, env Env) int {
 	return 0
 }
 
-func deliveriesShow(args []string, env Env) int {
-	c := newAPICommand("deliveries show", env)
+// oneID runs an admin command that takes one ID: call asks the server,
+// and text prints its answer for -o table; -o json prints the server's
+// answer as it came.
+func oneID[T any](name string, args []string, env Env,
+	call func(context.Context, *adminclient.Client, string) (T, json.RawMessage, error),
+	text func(io.Writer, T, string)) int {
+	c := newAPICommand(name, env)
 	ids, ok := c.parse(args, 1)
 	if !ok {
 		return 2
@@ -163,67 +169,58 @@ func deliveriesShow(args []string, env Env) int {
 	}
 	ctx, cancel := ctxTimeout()
 	defer cancel()
-	d, err := cl.Get(ctx, ids[0])
-	if err != nil {
-		return c.fail(err)
-	}
-	if *c.output == "json" {
-		return c.json(d.Raw)
-	}
-	writeDetail(env.Stdout, d, time.Now())
-	return 0
-}
-
-func deliveriesReplay(args []string, env Env) int {
-	c := newAPICommand("deliveries replay", env)
-	ids, ok := c.parse(args, 1)
-	if !ok {
-		return 2
-	}
-	cl, err := c.api.client(c.env)
-	if err != nil {
-		return c.fail(err)
-	}
-	ctx, cancel := ctxTimeout()
-	defer cancel()
-	r, err := cl.Replay(ctx, ids[0])
-	if err != nil {
-		return c.fail(err)
-	}
-	if *c.output == "json" {
-		return c.json(r.Raw)
-	}
-	fmt.Fprintf(env.Stdout, "replayed %s as %s\n", r.ReplayOf, r.Delivery)
-	return 0
-}
-
-func actionsRetry(args []string, env Env) int {
-	c := newAPICommand("actions retry", env)
-	ids, ok := c.parse(args, 1)
-	if !ok {
-		return 2
-	}
-	cl, err := c.api.client(c.env)
-	if err != nil {
-		return c.fail(err)
-	}
-	ctx, cancel := ctxTimeout()
-	defer cancel()
-	raw, err := cl.Retry(ctx, ids[0])
+	v, raw, err := call(ctx, cl, ids[0])
 	if err != nil {
 		return c.fail(err)
 	}
 	if *c.output == "json" {
 		return c.json(raw)
 	}
-	var a struct {
-		Action string `json:"action"`
-		State  string `json:"state"`
-	}
-	_ = json.Unmarshal(raw, &a) // an unexpected body still means 2xx: the retry is queued
-	if a.Action == "" {
-		a.Action, a.State = ids[0], "queued"
-	}
-	fmt.Fprintf(env.Stdout, "action %s %s for retry\n", a.Action, a.State)
+	text(env.Stdout, v, ids[0])
 	return 0
+}
+
+func deliveriesShow(args []string, env Env) int {
+	return oneID("deliveries show", args, env,
+		func(ctx context.Context, cl *adminclient.Client, id string) (*adminclient.Detail, json.RawMessage, error) {
+			d, err := cl.Get(ctx, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			return d, d.Raw, nil
+		},
+		func(w io.Writer, d *adminclient.Detail, _ string) { writeDetail(w, d, time.Now()) })
+}
+
+func deliveriesReplay(args []string, env Env) int {
+	return oneID("deliveries replay", args, env,
+		func(ctx context.Context, cl *adminclient.Client, id string) (*adminclient.Replayed, json.RawMessage, error) {
+			r, err := cl.Replay(ctx, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			return r, r.Raw, nil
+		},
+		func(w io.Writer, r *adminclient.Replayed, _ string) {
+			fmt.Fprintf(w, "replayed %s as %s\n", r.ReplayOf, r.Delivery)
+		})
+}
+
+func actionsRetry(args []string, env Env) int {
+	return oneID("actions retry", args, env,
+		func(ctx context.Context, cl *adminclient.Client, id string) (json.RawMessage, json.RawMessage, error) {
+			raw, err := cl.Retry(ctx, id)
+			return raw, raw, err
+		},
+		func(w io.Writer, raw json.RawMessage, id string) {
+			var a struct {
+				Action string `json:"action"`
+				State  string `json:"state"`
+			}
+			_ = json.Unmarshal(raw, &a) // an unexpected body still means 2xx: the retry is queued
+			if a.Action == "" {
+				a.Action, a.State = id, "queued"
+			}
+			fmt.Fprintf(w, "action %s %s for retry\n", a.Action, a.State)
+		})
 }

@@ -88,12 +88,28 @@ func TestKilledMidTriggerBuildsOnce(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
 	jenkins := deliveryJenkins(t)
-	jenkins.SetHangTriggers(true)
 	cfgPath, env := writeCrashConfig(t, dir, jenkins)
 
-	first := startBinary(t, bin, cfgPath, env)
 	const n = 5
-	sendPushes(t, "hang", n, first.url)
+	killWhileTriggersHang(t, bin, cfgPath, env, jenkins, "hang", n)
+
+	second := startBinary(t, bin, cfgPath, env)
+	eventually(t, 60*time.Second, "every rescued action to succeed", func() bool {
+		return metric(t, second.url, "switchboard_action_attempts_total", map[string]string{"kind": "jenkins", "outcome": "succeeded"}) == n
+	})
+	stopGracefully(t, second)
+	wantOneBuildEach(t, jenkins, "hang", n)
+}
+
+// killWhileTriggersHang starts the binary, sends n pushes to main with IDs
+// prefix-0 .. prefix-(n-1) while jenkins holds its answers to triggers,
+// waits until every trigger has reached Jenkins (the actions are running),
+// SIGKILLs the process and lets Jenkins answer again.
+func killWhileTriggersHang(t *testing.T, bin, cfgPath string, env []string, jenkins *fakejenkins.Server, prefix string, n int) {
+	t.Helper()
+	jenkins.SetHangTriggers(true)
+	first := startBinary(t, bin, cfgPath, env)
+	sendPushes(t, prefix, n, first.url)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := jenkins.Wait(ctx, func() bool { return len(jenkins.Triggers()) >= n }); err != nil {
@@ -104,13 +120,6 @@ func TestKilledMidTriggerBuildsOnce(t *testing.T) {
 	}
 	<-first.done
 	jenkins.SetHangTriggers(false)
-
-	second := startBinary(t, bin, cfgPath, env)
-	eventually(t, 60*time.Second, "every rescued action to succeed", func() bool {
-		return metric(t, second.url, "switchboard_action_attempts_total", map[string]string{"kind": "jenkins", "outcome": "succeeded"}) == n
-	})
-	stopGracefully(t, second)
-	wantOneBuildEach(t, jenkins, "hang", n)
 }
 
 // deliveryJenkins is a fake Jenkins whose job takes the delivery parameter,

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -64,7 +63,6 @@ func TestKilledRunningActionResumesAtRestart(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
 	jenkins := deliveryJenkins(t)
-	jenkins.SetHangTriggers(true)
 	cfgPath := filepath.Join(dir, "switchboard.yml")
 	store := fmt.Sprintf("{driver: sqlite, dsn: %s, rescue_after: 1h}", filepath.Join(dir, "switchboard.db"))
 	if err := os.WriteFile(cfgPath, []byte(jenkinsConfig(store)), 0o600); err != nil {
@@ -72,19 +70,8 @@ func TestKilledRunningActionResumesAtRestart(t *testing.T) {
 	}
 	env := []string{"GITHUB_WEBHOOK_SECRET=" + secret, "JENKINS_URL=" + jenkins.URL(), "JENKINS_TOKEN=jenkins-api-token"}
 
-	first := startBinary(t, bin, cfgPath, env)
 	const n = 3
-	sendPushes(t, "resume", n, first.url)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := jenkins.Wait(ctx, func() bool { return len(jenkins.Triggers()) >= n }); err != nil {
-		t.Fatalf("waiting for the held triggers: %v (%d)\n%s", err, len(jenkins.Triggers()), first.logs)
-	}
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-first.done
-	jenkins.SetHangTriggers(false)
+	killWhileTriggersHang(t, bin, cfgPath, env, jenkins, "resume", n)
 
 	restarted := time.Now()
 	second := startBinary(t, bin, cfgPath, env)
