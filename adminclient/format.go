@@ -3,6 +3,7 @@ package adminclient
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -33,4 +34,22 @@ func Duration(ms int64) string {
 		return "<1ms"
 	}
 	return (time.Duration(ms) * time.Millisecond).String()
+}
+
+// String sums up a delivery's actions for people, the ones that need a look
+// first: "1 failed, 2 succeeded", or "none".
+func (c ActionCounts) String() string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		name string
+	}{{c.Failed, "failed"}, {c.Cancelled, "cancelled"}, {c.Retrying, "retrying"}, {c.Running, "running"}, {c.Queued, "queued"}, {c.Succeeded, "succeeded"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.name))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -45,23 +45,6 @@ func eventName(event, action string) string {
 	return event + "." + action
 }
 
-// counts sums up a delivery's actions, "2 succeeded, 1 failed".
-func counts(c adminclient.ActionCounts) string {
-	var parts []string
-	for _, p := range []struct {
-		n    int
-		name string
-	}{{c.Failed, "failed"}, {c.Cancelled, "cancelled"}, {c.Retrying, "retrying"}, {c.Running, "running"}, {c.Queued, "queued"}, {c.Succeeded, "succeeded"}} {
-		if p.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.name))
-		}
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
-}
-
 // writeList prints one page of deliveries as aligned columns.
 func writeList(w io.Writer, p *adminclient.Page, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -72,7 +55,7 @@ func writeList(w io.Writer, p *adminclient.Page, now time.Time) {
 			id += " (replay of " + clean(d.ReplayOf) + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", ago(d.ReceivedAt, now), clean(d.Status),
-			clean(eventName(d.Event, d.Action)), clean(d.Repo), clean(d.Sender), d.RulesMatched, counts(d.Actions), id)
+			clean(eventName(d.Event, d.Action)), clean(d.Repo), clean(d.Sender), d.RulesMatched, d.Actions.String(), id)
 	}
 	tw.Flush()
 	if len(p.Deliveries) == 0 {

@@ -3,7 +3,6 @@ package ui
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
 	"net/url"
 	"sort"
@@ -93,30 +92,13 @@ func (u *UI) rowsOf(ds []adminclient.Summary) []rowView {
 		}
 		r := rowView{ID: d.ID, URL: deliveryURL(d.ID), Event: ev, Repo: d.Repo, Sender: d.Sender,
 			Received: whenOf(d.ReceivedAt, now), Badge: badgeOf(d.Status), Rules: d.RulesMatched,
-			Actions: countsText(d.Actions)}
+			Actions: d.Actions.String()}
 		if d.ReplayOf != "" {
 			r.ReplayOf, r.ReplayURL = d.ReplayOf, deliveryURL(d.ReplayOf)
 		}
 		out = append(out, r)
 	}
 	return out
-}
-
-// countsText sums up a delivery's actions: "2 succeeded, 1 failed".
-func countsText(c adminclient.ActionCounts) string {
-	var parts []string
-	for _, p := range []struct {
-		n    int
-		name string
-	}{{c.Failed, "failed"}, {c.Cancelled, "cancelled"}, {c.Retrying, "retrying"}, {c.Running, "running"}, {c.Queued, "queued"}, {c.Succeeded, "succeeded"}} {
-		if p.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.name))
-		}
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
 }
 
 // detailView is the data of a delivery's page.
