@@ -1,5 +1,7 @@
 package actions
 
+import "fmt"
+
 // Job is one rendered action, ready to run. It is plain, serialisable data: it
 // is stored as the queue job's arguments, so what runs is what was rendered
 // when the delivery was processed, whatever the configuration says later.
@@ -26,6 +28,28 @@ type Job struct {
 	Status  *StatusJob  `json:"status,omitempty"`
 	HTTP    *HTTPJob    `json:"http,omitempty"`
 	Log     *LogJob     `json:"log,omitempty"`
+}
+
+// Fields returns the rendered fields of the job's kind (its *JenkinsJob,
+// *SlackJob, ...), as simulate prints them and the history shows them.
+func (j *Job) Fields() (any, error) {
+	switch j.Kind {
+	case "jenkins":
+		return j.Jenkins, nil
+	case "slack":
+		return j.Slack, nil
+	case "comment":
+		return j.Comment, nil
+	case "label":
+		return j.Label, nil
+	case "status":
+		return j.Status, nil
+	case "http":
+		return j.HTTP, nil
+	case "log":
+		return j.Log, nil
+	}
+	return nil, fmt.Errorf("unknown action kind %q", j.Kind)
 }
 
 // Target is what the event is about: where GitHub actions act.

@@ -139,3 +139,30 @@ func TestSetWithGitHubCredentials(t *testing.T) {
 	_, err = s.Run(context.Background(), &Job{Kind: "comment", Comment: &CommentJob{Body: "x"}})
 	wantOutcome(t, err, PermanentFailure)
 }
+
+func TestJobFields(t *testing.T) {
+	jenkins := &JenkinsJob{Job: "acme/app"}
+	log := &LogJob{Message: "hi"}
+	for name, tc := range map[string]struct {
+		job     Job
+		want    any
+		wantErr string
+	}{
+		"jenkins":      {job: Job{Kind: "jenkins", Jenkins: jenkins}, want: jenkins},
+		"log":          {job: Job{Kind: "log", Log: log}, want: log},
+		"unknown kind": {job: Job{Kind: "fax"}, wantErr: `unknown action kind "fax"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := tc.job.Fields()
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -77,24 +76,9 @@ func sensitiveHeader(name string) bool {
 // signs), the values of headers that carry credentials, and any configured
 // secret a template let into a value.
 func paramsOf(job *actions.Job, red redactor) (json.RawMessage, error) {
-	var fields any
-	switch job.Kind {
-	case "jenkins":
-		fields = job.Jenkins
-	case "slack":
-		fields = job.Slack
-	case "comment":
-		fields = job.Comment
-	case "label":
-		fields = job.Label
-	case "status":
-		fields = job.Status
-	case "http":
-		fields = job.HTTP
-	case "log":
-		fields = job.Log
-	default:
-		return nil, fmt.Errorf("unknown action kind %q", job.Kind)
+	fields, err := job.Fields()
+	if err != nil {
+		return nil, err
 	}
 	b, err := json.Marshal(fields)
 	if err != nil {

@@ -80,24 +80,9 @@ func UnknownPathsNote(rule string) string {
 
 // simulationLine is {"rule":..., "action":..., <fields of the kind>}\n.
 func simulationLine(j actions.Job) ([]byte, error) {
-	var fields any
-	switch j.Kind {
-	case "jenkins":
-		fields = j.Jenkins
-	case "slack":
-		fields = j.Slack
-	case "comment":
-		fields = j.Comment
-	case "label":
-		fields = j.Label
-	case "status":
-		fields = j.Status
-	case "http":
-		fields = j.HTTP
-	case "log":
-		fields = j.Log
-	default:
-		return nil, fmt.Errorf("simulate: unknown action kind %q", j.Kind)
+	fields, err := j.Fields()
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
 	}
 	inner, err := marshal(fields)
 	if err != nil {
