@@ -48,6 +48,9 @@ type riverQueue[TTx any] struct {
 	begin   func(ctx context.Context, durable bool) (tx TTx, q querier, end func(ctx context.Context, commit bool) error, err error)
 	pingDB  func(ctx context.Context) error
 	closeDB func() error
+	// queued, when set, hears that a transaction that queued jobs has
+	// committed (SQLite: it wakes this process's workers; see wake.go).
+	queued func()
 }
 
 func (q *riverQueue[TTx]) pool() querier { return q.db }
@@ -57,11 +60,18 @@ func (q *riverQueue[TTx]) inTx(ctx context.Context, durable bool, fn func(ctx co
 	if err != nil {
 		return err
 	}
-	if err := fn(ctx, tq, riverTxJobs[TTx]{q.client, tx}); err != nil {
+	jobs := riverTxJobs[TTx]{client: q.client, tx: tx, queued: new(bool)}
+	if err := fn(ctx, tq, jobs); err != nil {
 		_ = end(context.WithoutCancel(ctx), false)
 		return err
 	}
-	return end(ctx, true)
+	if err := end(ctx, true); err != nil {
+		return err
+	}
+	if *jobs.queued && q.queued != nil {
+		q.queued()
+	}
+	return nil
 }
 
 func (q *riverQueue[TTx]) start(ctx context.Context) error {
@@ -111,14 +121,19 @@ func (q *riverQueue[TTx]) close() error { return q.closeDB() }
 type riverTxJobs[TTx any] struct {
 	client *river.Client[TTx]
 	tx     TTx
+	queued *bool // set when a job was made available to run
 }
 
 func (j riverTxJobs[TTx]) insertFast(ctx context.Context, params []river.InsertManyParams) (int, error) {
-	return j.client.InsertManyFastTx(ctx, j.tx, params)
+	n, err := j.client.InsertManyFastTx(ctx, j.tx, params)
+	*j.queued = *j.queued || n > 0
+	return n, err
 }
 
 func (j riverTxJobs[TTx]) insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
-	return j.client.InsertManyTx(ctx, j.tx, params)
+	res, err := j.client.InsertManyTx(ctx, j.tx, params)
+	*j.queued = *j.queued || len(res) > 0
+	return res, err
 }
 
 func (j riverTxJobs[TTx]) retry(ctx context.Context, id int64) (bool, error) {
@@ -126,5 +141,7 @@ func (j riverTxJobs[TTx]) retry(ctx context.Context, id int64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return row.State == rivertype.JobStateAvailable, nil
+	available := row.State == rivertype.JobStateAvailable
+	*j.queued = *j.queued || available
+	return available, nil
 }

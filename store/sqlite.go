@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"modernc.org/sqlite"
 
 	"github.com/switchboard-dev/switchboard/logfield"
@@ -126,7 +125,7 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 		return nil, unavailable("open sqlite", err)
 	}
 
-	driver := riversqlite.New(db)
+	driver := newWakeDriver(db)
 	client, err := river.NewClient(driver, o.riverConfig())
 	if err != nil {
 		_ = closeAll()
@@ -134,6 +133,7 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 	}
 	q := &riverQueue[*sql.Tx]{
 		client: client,
+		queued: driver.queued,
 		db:     sqlQuerier{db},
 		works:  o.Workers != nil,
 		begin: func(ctx context.Context, durable bool) (*sql.Tx, querier, func(context.Context, bool) error, error) {
