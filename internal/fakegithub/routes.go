@@ -21,6 +21,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}", s.installation(s.removeLabel))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", s.installation(s.listFiles))
 	s.conversationRoutes(mux)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", s.installation(s.getContents))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found", docREST)
 	})
