@@ -16,7 +16,7 @@ type RepoRules struct {
 	Enabled bool `yaml:"enabled"`
 	// AllowActions are the action kinds a repository may use; default
 	// jenkins, slack, comment, label, status, log (http only when listed).
-	AllowActions StringList `yaml:"allow_actions"`
+	AllowActions StringList        `yaml:"allow_actions"`
 	Jenkins      RepoJenkinsPolicy `yaml:"jenkins"`
 	Slack        RepoSlackPolicy   `yaml:"slack"`
 	// MaxRules bounds the rules of one repository's file; default 20.
