@@ -143,8 +143,13 @@ func serve(args []string, env Env) int {
 
 func validate(args []string, env Env) int {
 	fs, path := newFlags("validate", env)
+	repoFile := fs.String("repo", "", "check this repository file (.github/switchboard.yml) against the repo_rules policy of -c instead")
+	forRepo := fs.String("for", "", "with --repo: the repository (owner/repo) the file is for, to check job paths and channels")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *repoFile != "" {
+		return validateRepo(env, *path, *repoFile, *forRepo)
 	}
 	cfg, err := config.Load(*path, env.LookupEnv)
 	if err != nil {
@@ -177,6 +182,7 @@ func simulate(args []string, env Env) int {
 	files := fs.String("files", "", "comma-separated changed files of a pull request, for paths conditions")
 	delivery := fs.String("delivery", "simulated", "delivery ID to render as .Delivery")
 	explain := fs.Bool("explain", false, "first print, for each rule listening to the event, whether it matched and why, condition by condition")
+	repoConfig := fs.String("repo-config", "", "also run the rules of this repository file (.github/switchboard.yml) for the payload's repository, under the repo_rules policy")
 	api := addAPIFlags(fs, path) // for --delivery without --payload
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -233,6 +239,9 @@ func simulate(args []string, env Env) int {
 	if err := rules.SimulateExplain(context.Background(), engine, *event, *delivery, payload, fileList, env.Stdout, env.Stderr, explainTo); err != nil {
 		fmt.Fprintf(env.Stderr, "switchboard simulate: %v\n", err)
 		return 1
+	}
+	if *repoConfig != "" {
+		return simulateRepo(env, cfg, *repoConfig, *event, *delivery, payload, fileList, explainTo)
 	}
 	return 0
 }

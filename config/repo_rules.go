@@ -126,8 +126,8 @@ type repoFile struct {
 // it is an error. Beside the central checks of every rule, it refuses more
 // rules than max_rules, action kinds not allowed, connections not listed,
 // an http secret, and a literal Jenkins job path or Slack channel outside
-// the policy's globs (templated ones are checked when rendered). Every
-// problem comes back in Errors, placed in file.
+// the policy's globs (templated ones are checked when rendered; an empty
+// owner skips these). Every problem comes back in Errors, placed in file.
 func ParseRepo(file string, data []byte, central *Config, owner, repo string) (*Config, error) {
 	p := newParser(file, nil)
 	p.literal = true
@@ -156,6 +156,17 @@ func ParseRepo(file string, data []byte, central *Config, owner, repo string) (*
 	v.ruleDefaults()
 	v.rules()
 	v.repoPolicy(pol, owner, repo)
+	for _, e := range v.errs {
+		// The central file may define more connections than a
+		// repository may name: say which list to look at.
+		for suffix, list := range map[string]string{".jenkins.server": "repo_rules.jenkins.connections", ".slack.connection": "repo_rules.slack.connections"} {
+			if strings.HasSuffix(e.Key, suffix) {
+				e.Msg = strings.Replace(e.Msg, "is not defined; defined:", "is not one a repository may use; "+list+":", 1)
+				e.Msg = strings.Replace(e.Msg, "is not defined; none is configured under jenkins:", "is not one a repository may use; "+list+" is empty", 1)
+				e.Msg = strings.Replace(e.Msg, "is not defined; none is configured under slack:", "is not one a repository may use; "+list+" is empty", 1)
+			}
+		}
+	}
 	all := append(p.errs, v.errs...)
 	if len(all) > 0 {
 		return nil, all.Err()
@@ -193,6 +204,9 @@ func (v *checker) repoPolicy(pol *RepoRules, owner, repo string) {
 			switch {
 			case a.HTTP != nil && a.HTTP.Secret != "":
 				v.errorf(key+".http.secret", "a repository's file cannot hold a secret")
+			case owner == "":
+				// Not known (switchboard validate --repo without --for):
+				// literal paths are checked when rendered.
 			case a.Jenkins != nil && !strings.Contains(a.Jenkins.Job, "{{") && a.Jenkins.Job != "" && !pol.JobAllowed(owner, repo, a.Jenkins.Job):
 				v.errorf(key+".jenkins.job", "job %q is outside what the policy allows this repository: %s", a.Jenkins.Job, expandGlobs(pol.Jenkins.Jobs, owner, repo))
 			case a.Slack != nil && !strings.Contains(a.Slack.Channel, "{{") && a.Slack.Channel != "" && !pol.ChannelAllowed(owner, repo, a.Slack.Channel):

@@ -58,7 +58,7 @@ func TestParseRepo(t *testing.T) {
 		},
 		"unlisted jenkins": {
 			file: "rules:\n  - {name: a, on: [push], do: [{jenkins: {server: other, job: acme/widgets/a}}]}\n",
-			want: `.github/switchboard.yml:2:51: rules[0].do[0].jenkins.server: jenkins server "other" is not defined; defined: main`,
+			want: `.github/switchboard.yml:2:51: rules[0].do[0].jenkins.server: jenkins server "other" is not one a repository may use; repo_rules.jenkins.connections: main`,
 		},
 		"job of another repository": {
 			file: "rules:\n  - {name: a, on: [push], do: [{jenkins: {job: acme/other/a}}]}\n",

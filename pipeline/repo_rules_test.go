@@ -127,7 +127,7 @@ func TestRepoFileRefused(t *testing.T) {
 		msg    string
 	}{
 		"http not allowed":     {`      - http: {url: "https://hooks.example.com/x"}`, "rules[1].do[0].http", 9, "action http is not allowed in a repository's file; the policy allows: jenkins, slack, comment, label, status, log"},
-		"unlisted connection":  {`      - jenkins: {server: other, job: acme/widgets/x}`, "rules[1].do[0].jenkins.server", 27, `jenkins server "other" is not defined; defined: main`},
+		"unlisted connection":  {`      - jenkins: {server: other, job: acme/widgets/x}`, "rules[1].do[0].jenkins.server", 27, `jenkins server "other" is not one a repository may use; repo_rules.jenkins.connections: main`},
 		"job outside the glob": {`      - jenkins: {job: acme/gadgets/build}`, "rules[1].do[0].jenkins.job", 24, `job "acme/gadgets/build" is outside what the policy allows this repository: acme/widgets/**`},
 	}
 	for name, tc := range tests {

@@ -44,30 +44,50 @@ type Rules struct {
 	// Owner/.github.
 	From string
 	// SHA is the file's blob SHA.
-	SHA string
+	SHA   string
+	count int
 }
 
 // Compile checks data, the file of owner/repo read from the repository
 // from, against central's policy and compiles it. Its errors are
 // config.Errors placed in the file (named Path).
 func Compile(central *config.Config, owner, repo, from, sha string, data []byte) (*Rules, error) {
+	return CompileFile(central, Path, owner, repo, from, sha, data)
+}
+
+// CompileFile is Compile naming file in its errors (a local copy being
+// checked). An empty owner skips the checks of literal job paths and
+// channels against the policy's globs.
+func CompileFile(central *config.Config, file, owner, repo, from, sha string, data []byte) (*Rules, error) {
 	if len(data) > MaxFileBytes {
-		return nil, config.Errors{{Pos: config.Position{File: Path, Line: 1, Column: 1},
+		return nil, config.Errors{{Pos: config.Position{File: file, Line: 1, Column: 1},
 			Msg: fmt.Sprintf("the file is %d bytes; at most %d are read", len(data), MaxFileBytes)}}
 	}
-	cfg, err := config.ParseRepo(Path, data, central, owner, repo)
+	cfg, err := config.ParseRepo(file, data, central, owner, repo)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range cfg.Rules {
+	var clash config.Errors
+	for i, r := range cfg.Rules {
 		r.Name = Prefix + r.Name
+		for _, c := range central.Rules {
+			if c != nil && c.Name == r.Name {
+				clash = append(clash, cfg.Errorf(fmt.Sprintf("rules[%d].name", i), "the central configuration already has a rule named %q", r.Name))
+			}
+		}
+	}
+	if len(clash) > 0 {
+		return nil, clash
 	}
 	engine, err := rules.Compile(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Rules{engine: engine, policy: central.RepoRules, Owner: owner, Repo: repo, From: from, SHA: sha}, nil
+	return &Rules{engine: engine, policy: central.RepoRules, Owner: owner, Repo: repo, From: from, SHA: sha, count: len(cfg.Rules)}, nil
 }
+
+// Len is how many rules the file holds.
+func (r *Rules) Len() int { return r.count }
 
 // Explain matches ev against the rules as rules.Engine.Explain does, for
 // an event of the rules' own repository only (nothing otherwise), then
