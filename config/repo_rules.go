@@ -164,6 +164,9 @@ func ParseRepo(file string, data []byte, central *Config, owner, repo string) (*
 				e.Msg = strings.Replace(e.Msg, "is not defined; defined:", "is not one a repository may use; "+list+":", 1)
 				e.Msg = strings.Replace(e.Msg, "is not defined; none is configured under jenkins:", "is not one a repository may use; "+list+" is empty", 1)
 				e.Msg = strings.Replace(e.Msg, "is not defined; none is configured under slack:", "is not one a repository may use; "+list+" is empty", 1)
+				if strings.HasPrefix(e.Msg, "no jenkins server is configured") || strings.HasPrefix(e.Msg, "no slack connection is configured") {
+					e.Msg = "a repository may use none: " + list + " is empty"
+				}
 			}
 		}
 	}

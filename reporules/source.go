@@ -218,11 +218,10 @@ func (e *entry) note() string {
 	if len(es) > 1 {
 		n = fmt.Sprintf(" (and %d more)", len(es)-1)
 	}
-	used := "no rules from the repository apply"
 	if e.valid != nil {
-		used = "the last valid version applies"
+		return fmt.Sprintf("newer blob %s refused: %s%s; the last valid version applies", e.refusedSHA, es[0].Error(), n)
 	}
-	return fmt.Sprintf("newer blob %s refused: %s%s; %s", e.refusedSHA, es[0].Error(), n, used)
+	return fmt.Sprintf("blob %s refused: %s%s; no rules from the repository apply", e.refusedSHA, es[0].Error(), n)
 }
 
 // stale answers when the file could not be read: the copy read earlier
