@@ -41,6 +41,10 @@ commands:
 
 flags common to serve, validate and simulate:
   -c, --config FILE   config file (default $SWITCHBOARD_CONFIG or switchboard.yml)
+
+repository rules (docs/repo-rules.md):
+  validate --repo FILE [--for owner/repo]   check a .github/switchboard.yml against the repo_rules policy of -c
+  simulate ... --repo-config FILE           also run that file's rules for the payload's repository
 `
 
 // Main runs the command in args (without the program name) and returns the
