@@ -194,6 +194,11 @@ func (v *checker) repoPolicy(pol *RepoRules, owner, repo string) {
 		v.errorf(fmt.Sprintf("rules[%d]", pol.MaxRules), "%d rules; the policy allows at most %d (repo_rules.max_rules)", n, pol.MaxRules)
 	}
 	for i, r := range c.Rules {
+		for key, set := range map[string]bool{"supersede": r.Supersede, "abort_running": r.AbortRunning, "allow_self": r.AllowSelf} {
+			if set {
+				v.errorf(fmt.Sprintf("rules[%d].%s", i, key), "is for central rules only; a repository's rules cannot set it")
+			}
+		}
 		for j, a := range r.Do {
 			key := c.ActionKey(i, j)
 			kind := a.Kind()

@@ -64,6 +64,10 @@ func TestParseRepo(t *testing.T) {
 			file: "rules:\n  - {name: a, on: [push], do: [{jenkins: {job: acme/other/a}}]}\n",
 			want: `.github/switchboard.yml:2:48: rules[0].do[0].jenkins.job: job "acme/other/a" is outside what the policy allows this repository: acme/widgets/**`,
 		},
+		"central-only option": {
+			file: "rules:\n  - {name: a, on: [push], allow_self: true, do: [{log: {message: a}}]}\n",
+			want: ".github/switchboard.yml:2:39: rules[0].allow_self: is for central rules only; a repository's rules cannot set it",
+		},
 		"channel outside": {
 			file: "rules:\n  - {name: a, on: [push], do: [{slack: {channel: \"#general\", text: hi}}]}\n",
 			want: `.github/switchboard.yml:2:50: rules[0].do[0].slack.channel: channel "#general" is outside what the policy allows this repository: #widgets-*`,
