@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	"github.com/switchboard-dev/switchboard/config"
@@ -45,6 +46,8 @@ type Options struct {
 	// Reporter, when set, reports each push to the default branch that
 	// changes the file.
 	Reporter Reporter
+	// Registerer, when set, receives the Source's metrics.
+	Registerer prometheus.Registerer
 }
 
 // Source gives the rules of each repository. It is safe for concurrent
@@ -53,6 +56,7 @@ type Source struct {
 	contents Contents
 	opts     Options
 	log      *logrus.Entry
+	metrics  *metrics
 
 	mu      sync.Mutex
 	entries map[string]*list.Element // lower-case owner/repo -> *entry
@@ -70,7 +74,9 @@ func NewSource(c Contents, log *logrus.Entry, o Options) *Source {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Source{contents: c, opts: o, log: log, entries: map[string]*list.Element{}, order: list.New()}
+	s := &Source{contents: c, opts: o, log: log, entries: map[string]*list.Element{}, order: list.New()}
+	s.metrics = newMetrics(o.Registerer, s)
+	return s
 }
 
 // fileState is one repository's copy of the file as last read.
@@ -190,6 +196,7 @@ func (s *Source) apply(e *entry, central *config.Config, owner, repo string) con
 	e.compiledFor = central
 	r, err := Compile(central, owner, repo, from, cur.sha, cur.data)
 	if err != nil {
+		s.metrics.refused.Inc()
 		e.refusedSHA, e.refused = cur.sha, err
 		return asErrors(err)
 	}
@@ -247,6 +254,7 @@ func (s *Source) read(ctx context.Context, inst int64, owner, repo, ref string, 
 		etag = st.etag
 	}
 	data, sha, newETag, status, err := s.contents.FileContents(ctx, inst, owner, repo, Path, ref, etag)
+	s.metrics.reads.WithLabelValues(answerLabel(status, err)).Inc()
 	switch {
 	case err == nil && status == http.StatusNotModified:
 		return nil
@@ -265,6 +273,21 @@ func (s *Source) read(ctx context.Context, inst int64, owner, repo, ref string, 
 		return fmt.Errorf("unexpected answer %d", status)
 	}
 	return err
+}
+
+// answerLabel names a contents API answer for the reads metric.
+func answerLabel(status int, err error) string {
+	switch {
+	case err != nil:
+		return "error"
+	case status == http.StatusOK:
+		return "ok"
+	case status == http.StatusNotModified:
+		return "not_modified"
+	case status == http.StatusNotFound:
+		return "not_found"
+	}
+	return "error"
 }
 
 // entry returns the cache entry of key, made most recently used, adding

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	"github.com/switchboard-dev/switchboard/githubapp"
@@ -13,11 +14,11 @@ import (
 // with the App's installation tokens, so without credentials there are
 // none. The source is made even while repo_rules is off, so that a reload
 // turning it on takes effect; it reads nothing until then.
-func repoRules(p *pipeline.Processor, gh *githubapp.Creator, log *logrus.Entry) *pipeline.Processor {
+func repoRules(p *pipeline.Processor, gh *githubapp.Creator, reg prometheus.Registerer, log *logrus.Entry) *pipeline.Processor {
 	if gh == nil {
 		return p
 	}
 	src := reporules.NewSource(gh, log.WithField(logfield.Component, "reporules"),
-		reporules.Options{Reporter: reporules.NewCheckReporter(gh)})
+		reporules.Options{Reporter: reporules.NewCheckReporter(gh), Registerer: reg})
 	return p.WithRepoRules(src)
 }
