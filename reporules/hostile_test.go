@@ -30,6 +30,8 @@ func TestHostileRepoFiles(t *testing.T) {
 		"control characters": {"\x00\x01\x02", ".github/switchboard.yml:1:1: invalid YAML: control characters are not allowed"},
 		"template reaching the environment": {"rules:\n  - {name: a, on: [push], do: [{log: {message: '{{ env \"HOME\" }}'}}]}\n",
 			`.github/switchboard.yml:2:48: rules[0].do[0].log.message: rule repo:a: action 0 (log): template: 1: function "env" not defined`},
+		"an action its events cannot carry": {"rules:\n  - {name: l, on: [push], do: [{label: {add: [x]}}]}\n",
+			".github/switchboard.yml:2:32: rules[0].do[0]: rule repo:l: action 0 (label): push events have no issue or pull request to label"},
 		"a central rule's name": {"rules:\n  - {name: build, on: [push], do: [{log: {message: x}}]}\n",
 			`.github/switchboard.yml:2:12: rules[0].name: the central configuration already has a rule named "repo:build"`},
 	}

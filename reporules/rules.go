@@ -79,7 +79,9 @@ func CompileFile(central *config.Config, file, owner, repo, from, sha string, da
 	if len(clash) > 0 {
 		return nil, clash
 	}
-	engine, err := rules.Compile(cfg)
+	// The same checks as the central rules: compiled, and every template
+	// rendered against the sample events.
+	engine, err := rules.Validate(cfg)
 	if err != nil {
 		return nil, err
 	}
