@@ -284,3 +284,31 @@ func TestReportFallsBackToCommitStatus(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// A push that removes the file removes the repository's rules (the
+// organisation's, when there are any, apply from then on).
+func TestPushRemovingTheFile(t *testing.T) {
+	e := newEnv(t)
+	cfg := centralConfig(t, "main")
+	src := e.source(reporules.Options{Revalidate: time.Hour, Reporter: reporules.NewCheckReporter(e.gc)})
+	e.gh.SetFile("acme", "widgets", "", reporules.Path, file("acme/widgets/build"))
+	e.gh.SetFile("acme", ".github", "", reporules.Path, file("{{ .Repository.FullName }}/org"))
+	res, err := src.For(context.Background(), cfg, push(t, "acme", "widgets", shaA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := jobs(t, res, push(t, "acme", "widgets", shaA)); len(got) != 1 || got[0] != "acme/widgets/build" {
+		t.Fatalf("jobs %v", got)
+	}
+	// At shaB the file is gone.
+	res, err = src.For(context.Background(), cfg, push(t, "acme", "widgets", shaB, reporules.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := jobs(t, res, push(t, "acme", "widgets", shaB)); len(got) != 1 || got[0] != "acme/widgets/org" || res.Rules.From != "acme/.github" {
+		t.Fatalf("after the removal: jobs %v from %s, want the organisation's", got, res.Rules.From)
+	}
+	if runs := e.gh.CheckRuns("acme", "widgets", shaB); len(runs) != 0 {
+		t.Errorf("a removal was reported: %+v", runs)
+	}
+}
