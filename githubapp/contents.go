@@ -22,7 +22,8 @@ const maxContentsResponse = 4 << 20
 // GitHub then answers 304, which does not count against the rate limit.
 // status is 200 (data, blob sha and the new ETag set), 304 (nothing
 // changed) or 404 (no such file or repository, or none the installation
-// may read); any other answer is an error.
+// may read); any other answer is an error, with its status (a rate limit
+// as 429, even when GitHub answers it with 403).
 func (c *Creator) FileContents(ctx context.Context, installation int64, owner, repo, path, ref, etag string) (data []byte, sha, newETag string, status int, err error) {
 	if err := checkRepo(owner, repo); err != nil {
 		return nil, "", "", 0, err
@@ -64,7 +65,13 @@ func (c *Creator) FileContents(ctx context.Context, installation int64, owner, r
 			Message string `json:"message"`
 		}
 		_ = json.Unmarshal(body, &e)
-		return nil, "", "", resp.StatusCode, fmt.Errorf("githubapp: read %s of %s/%s: %s %s", path, owner, repo, resp.Status, e.Message)
+		status := resp.StatusCode
+		if status == http.StatusForbidden && (resp.Header.Get("X-RateLimit-Remaining") == "0" || resp.Header.Get("Retry-After") != "") {
+			// A rate limit, not a refusal: it passes. Said as 429 so
+			// that callers need not read headers to tell them apart.
+			status = http.StatusTooManyRequests
+		}
+		return nil, "", "", status, fmt.Errorf("githubapp: read %s of %s/%s: %s %s", path, owner, repo, resp.Status, e.Message)
 	}
 	var f struct {
 		Type     string `json:"type"`

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/fakegithub"
 )
@@ -40,6 +41,11 @@ func TestFileContents(t *testing.T) {
 	_, _, _, status, err = e.c.FileContents(ctx, 7, "acme", "widgets", ".github/switchboard.yml", "", "")
 	if err == nil || status != http.StatusForbidden || !strings.Contains(err.Error(), "Resource not accessible by integration") {
 		t.Fatalf("refused read: status %d err %v", status, err)
+	}
+	e.gh.RateLimit("GET /repos/acme/widgets/contents/.github/switchboard.yml", 1, http.StatusForbidden, time.Now().Add(time.Minute))
+	_, _, _, status, err = e.c.FileContents(ctx, 7, "acme", "widgets", ".github/switchboard.yml", "", "")
+	if err == nil || status != http.StatusTooManyRequests {
+		t.Fatalf("rate limited read: status %d err %v, want 429", status, err)
 	}
 	if _, _, _, _, err := e.c.FileContents(ctx, 7, "acme", "..", ".github/switchboard.yml", "", ""); err == nil {
 		t.Fatalf("a repository named .. was asked for")

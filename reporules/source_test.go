@@ -195,6 +195,16 @@ func TestSourceGitHubDown(t *testing.T) {
 	if got := jobs(t, res, push(t, "acme", "widgets", shaB)); len(got) != 1 || !strings.Contains(res.Note, "could not read the newest version") {
 		t.Errorf("jobs %v, note %q", got, res.Note)
 	}
+	// A rate limit answered with 403 is not "no file": the rules stay.
+	e.clock.Add(2 * time.Minute)
+	e.gh.RateLimit("GET /repos/acme/widgets/contents/"+reporules.Path, 1, http.StatusForbidden, e.clock.Now().Add(time.Hour))
+	res, err = src.For(context.Background(), cfg, push(t, "acme", "widgets", shaB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := jobs(t, res, push(t, "acme", "widgets", shaB)); len(got) != 1 || !strings.Contains(res.Note, "rate limit") {
+		t.Errorf("rate limited: jobs %v, note %q", got, res.Note)
+	}
 }
 
 // A push to the organisation's .github repository that changes its file
