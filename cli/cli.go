@@ -44,6 +44,10 @@ commands:
 flags common to serve, validate, simulate and check:
   -c, --config FILE   config file (default $SWITCHBOARD_CONFIG or switchboard.yml)
   --env-file FILE     read variables from FILE (NAME=value lines) where the environment has none
+
+repository rules (docs/repo-rules.md):
+  validate --repo FILE [--for owner/repo]   check a .github/switchboard.yml against the repo_rules policy of -c
+  simulate ... --repo-config FILE           also run that file's rules for the payload's repository
 `
 
 // Main runs the command in args (without the program name) and returns the
@@ -151,8 +155,13 @@ func serve(args []string, env Env) int {
 
 func validate(args []string, env Env) int {
 	fs, path := newFlags("validate", &env)
+	repoFile := fs.String("repo", "", "check this repository file (.github/switchboard.yml) against the repo_rules policy of -c instead")
+	forRepo := fs.String("for", "", "with --repo: the repository (owner/repo) the file is for, to check job paths and channels")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *repoFile != "" {
+		return validateRepo(env, *path, *repoFile, *forRepo)
 	}
 	cfg, err := config.Load(*path, env.LookupEnv)
 	if err != nil {
@@ -185,6 +194,7 @@ func simulate(args []string, env Env) int {
 	files := fs.String("files", "", "comma-separated changed files of a pull request, for paths conditions")
 	delivery := fs.String("delivery", "simulated", "delivery ID to render as .Delivery")
 	explain := fs.Bool("explain", false, "first print, for each rule listening to the event, whether it matched and why, condition by condition")
+	repoConfig := fs.String("repo-config", "", "also run the rules of this repository file (.github/switchboard.yml) for the payload's repository, under the repo_rules policy")
 	api := addAPIFlags(fs, path) // for --delivery without --payload
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -241,6 +251,9 @@ func simulate(args []string, env Env) int {
 	if err := rules.SimulateExplain(context.Background(), engine, *event, *delivery, payload, fileList, env.Stdout, env.Stderr, explainTo); err != nil {
 		fmt.Fprintf(env.Stderr, "switchboard simulate: %v\n", err)
 		return 1
+	}
+	if *repoConfig != "" {
+		return simulateRepo(env, cfg, *repoConfig, *event, *delivery, payload, fileList, explainTo)
 	}
 	return 0
 }

@@ -122,6 +122,14 @@ func (v *checker) applyDefaults() {
 	}
 
 	v.conversationDefaults()
+	v.repoRulesDefaults()
+	v.ruleDefaults()
+}
+
+// ruleDefaults fills the rules' unwritten values; a repository's file
+// (ParseRepo) gets only these.
+func (v *checker) ruleDefaults() {
+	c := v.cfg
 	onlyJenkins, onlySlack := onlyName(c.Jenkins), onlyName(c.Slack)
 	for i, r := range c.Rules {
 		if r == nil {

@@ -83,6 +83,8 @@ type parser struct {
 
 	steps, maxSteps int
 	aborted         bool
+	// literal leaves ${VAR} unexpanded and reports it (ParseRepo).
+	literal bool
 }
 
 // newParser starts the parse of one file.
@@ -176,7 +178,7 @@ func flowVarOnLine(data []byte, line int) bool {
 // decode fills cfg from the walked tree. The walker has already reported
 // every problem it could place, so yaml.v3's own errors are reported only
 // when it found none (they would repeat the same problems, less clearly).
-func (p *parser) decode(root *yaml.Node, cfg *Config) {
+func (p *parser) decode(root *yaml.Node, cfg any) {
 	err := root.Decode(cfg)
 	if err == nil || len(p.errs) > 0 {
 		return

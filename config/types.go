@@ -14,6 +14,9 @@ type Config struct {
 	Rules   []*Rule                     `yaml:"rules"`
 	// Commands configures comment commands on pull requests (commands.go).
 	Commands Commands `yaml:"commands"`
+	// RepoRules is the policy for rules repositories write in their own
+	// .github/switchboard.yml (repo_rules.go).
+	RepoRules RepoRules `yaml:"repo_rules"`
 
 	// File is the path the configuration was loaded from.
 	File string `yaml:"-"`

@@ -39,6 +39,7 @@ func (v *checker) validate() {
 	v.slack()
 	v.rules()
 	v.conversation()
+	v.repoRules()
 }
 
 func (v *checker) server() {

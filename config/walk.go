@@ -195,6 +195,14 @@ func (p *parser) kindError(n *yaml.Node, t reflect.Type, path string) {
 // expandScalar expands ${VAR} in n once (an alias shares its node with the
 // anchor), and notes which values must not appear in messages.
 func (p *parser) expandScalar(n *yaml.Node, path string, secret bool) {
+	if !p.expanded[n] && p.literal {
+		// A repository's file: the server's environment is not for it.
+		p.expanded[n] = true
+		if strings.Contains(n.Value, "${") {
+			p.errorAt(p.pos(n), path, "a repository's file cannot use ${VAR}: the server's environment is not expanded here; name a connection instead")
+		}
+		return
+	}
 	if !p.expanded[n] {
 		p.expanded[n] = true
 		x, err := expand(n.Value, p.lookup)

@@ -75,6 +75,11 @@ func (p *Processor) evaluate(ctx context.Context, snap *Snapshot, ev *rules.Even
 	if evalErr != nil && (ctx.Err() != nil || errors.As(evalErr, &listErr)) {
 		return nil, nil, nil, evalErr
 	}
+	rjobs, rex, rerr, retry := p.repoExplain(ctx, snap, ev)
+	if retry != nil {
+		return nil, nil, nil, retry
+	}
+	jobs, explained, evalErr = append(jobs, rjobs...), append(explained, rex...), errors.Join(evalErr, rerr)
 	self, err := p.fromSelf(ctx, ev)
 	if err != nil {
 		return nil, nil, nil, err

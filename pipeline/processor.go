@@ -41,7 +41,8 @@ type Processor struct {
 	// bodies, when set, is the memory budget a payload's processing holds
 	// room in (see WithBudget).
 	bodies *budget.Budget
-	talk   Talk // conversations, supersede, loop safety (conversation.go)
+	talk   Talk           // conversations, supersede, loop safety (conversation.go)
+	repo   RepoRuleSource // rules repositories write themselves (repo_rules.go)
 }
 
 // ViewCost is how many bytes of memory building the event view of a payload

@@ -21,6 +21,9 @@ type CheckRun struct {
 	Title       string // output.title
 	Summary     string // output.summary
 	Text        string // output.text
+	// Annotations are output.annotations, in the order sent (appended on
+	// update, as GitHub does).
+	Annotations []Annotation
 	SuiteID     int64
 	// History lists every status (and "completed/<conclusion>") the run
 	// went through, in order.
@@ -57,6 +60,7 @@ func (s *Server) CheckRuns(owner, repo, sha string) []CheckRun {
 		if strings.EqualFold(c.Owner, owner) && strings.EqualFold(c.Repo, repo) && c.HeadSHA == sha {
 			cp := *c
 			cp.History = append([]string(nil), c.History...)
+			cp.Annotations = append([]Annotation(nil), c.Annotations...)
 			out = append(out, cp)
 		}
 	}
@@ -99,10 +103,24 @@ type checkRunIn struct {
 	StartedAt   *string `json:"started_at"`
 	CompletedAt *string `json:"completed_at"`
 	Output      *struct {
-		Title   string  `json:"title"`
-		Summary string  `json:"summary"`
-		Text    *string `json:"text"`
+		Title       string       `json:"title"`
+		Summary     string       `json:"summary"`
+		Text        *string      `json:"text"`
+		Annotations []Annotation `json:"annotations"`
 	} `json:"output"`
+}
+
+// Annotation is one output.annotations entry of a check run.
+// https://docs.github.com/rest/checks/runs#create-a-check-run
+type Annotation struct {
+	Path            string `json:"path"`
+	StartLine       int    `json:"start_line"`
+	EndLine         int    `json:"end_line"`
+	StartColumn     int    `json:"start_column,omitempty"`
+	EndColumn       int    `json:"end_column,omitempty"`
+	AnnotationLevel string `json:"annotation_level"`
+	Message         string `json:"message"`
+	Title           string `json:"title,omitempty"`
 }
 
 // apply sets the fields given; a conclusion completes the run, as GitHub
@@ -122,6 +140,7 @@ func (in *checkRunIn) apply(c *CheckRun, now time.Time) string {
 		if in.Output.Text != nil {
 			c.Text = *in.Output.Text
 		}
+		c.Annotations = append(c.Annotations, in.Output.Annotations...)
 	}
 	status := ""
 	if in.Status != nil {

@@ -22,6 +22,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", s.installation(s.listFiles))
 	s.conversationRoutes(mux)
 	s.appRoutes(mux)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/contents/{path...}", s.installation(s.getContents))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found", docREST)
 	})

@@ -64,7 +64,8 @@ type Server struct {
 	redeliveries []Redelivery
 	onRedeliver  func(Delivery) *Delivery
 	violations   []SchemaViolation
-	conv         conversation // checks, pulls, reactions, teams (conversation.go)
+	conv         conversation                     // checks, pulls, reactions, teams (conversation.go)
+	contents     map[contentKey]map[string][]byte // repository files by ref (contents.go)
 
 	// The manifest flow and GET /app (manifest.go).
 	manifestKey       *Key

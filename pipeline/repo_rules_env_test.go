@@ -1,0 +1,214 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/sirupsen/logrus"
+	"github.com/sirupsen/logrus/hooks/test"
+
+	"github.com/switchboard-dev/switchboard/actions"
+	"github.com/switchboard-dev/switchboard/config"
+	"github.com/switchboard-dev/switchboard/githubapp"
+	"github.com/switchboard-dev/switchboard/internal/fakegithub"
+	"github.com/switchboard-dev/switchboard/internal/fakejenkins"
+	"github.com/switchboard-dev/switchboard/pipeline"
+	"github.com/switchboard-dev/switchboard/reporules"
+	"github.com/switchboard-dev/switchboard/rules"
+	"github.com/switchboard-dev/switchboard/store"
+)
+
+// The repository rules tests run the process and run workers on River
+// over a real SQLite store with a reporules.Source reading the fake
+// GitHub's contents API, and triggering the fake Jenkins.
+
+// repoPolicy is the central file's policy and one central rule.
+const repoCentral = `github: {webhook_secret: "${GITHUB_WEBHOOK_SECRET}", api_url: %q}
+retry: {max_attempts: 3, initial_backoff: 10ms, max_backoff: 50ms}
+jenkins:
+  main: {url: %q, user: switchboard, token: %s}
+  other: {url: %q, user: switchboard, token: %s}
+repo_rules:
+  enabled: true
+  jenkins: {connections: [main], jobs: ["{owner}/{repo}/**"]}
+rules:
+  - name: central
+    on: [push]
+    do:
+      - log: {message: "central {{ .ShortSHA }}"}
+`
+
+// webhookSecret is the server's secret in the environment.
+const webhookSecret = "wh-secret-never-rendered-4711"
+
+type repoEnv struct {
+	*talkEnv
+	clock *fakeClock
+	src   *reporules.Source
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func newRepoEnv(t *testing.T) *repoEnv {
+	t.Helper()
+	jk := fakejenkins.New(fakejenkins.Options{User: "switchboard", Token: tToken})
+	t.Cleanup(jk.Close)
+	key, err := fakegithub.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := fakegithub.New(fakegithub.Options{AppID: tAppID, PublicKey: key.PublicKey()})
+	t.Cleanup(gh.Close)
+	text := fmt.Sprintf(repoCentral, gh.URL(), jk.URL(), tToken, jk.URL(), tToken)
+	env := map[string]string{"GITHUB_WEBHOOK_SECRET": webhookSecret}
+	cfg, err := config.Parse("central.yml", []byte(text), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, text)
+	}
+	engine, err := rules.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger, hook := test.NewNullLogger()
+	logger.SetLevel(logrus.DebugLevel)
+	log := logrus.NewEntry(logger)
+	creator, err := githubapp.New(githubapp.Options{AppID: tAppID, PrivateKey: key.PEM, BaseURL: gh.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := actions.New(cfg, actions.Deps{Logger: log, GitHub: creator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := pipeline.NewLive(&pipeline.Snapshot{Config: cfg, Rules: engine, Actions: set})
+	clock := &fakeClock{t: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+	src := reporules.NewSource(creator, log, reporules.Options{Now: clock.Now, Revalidate: time.Minute,
+		Reporter: reporules.NewCheckReporter(creator)})
+
+	q := &lazyStore{}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, pipeline.NewProcessor(q, live, creator, log, pipeline.NewMetrics(nil), nil).WithRepoRules(src))
+	river.AddWorker(workers, pipeline.NewRunner(q, live, log, pipeline.NewMetrics(nil), nil))
+	st, err := store.Open(context.Background(), store.Options{
+		Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "switchboard.db"), Logger: log, Workers: workers,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.mu.Lock()
+	q.st = st
+	q.mu.Unlock()
+	if err := st.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := st.Stop(ctx); err != nil {
+			t.Errorf("store stop: %v", err)
+		}
+		_ = st.Close()
+		for _, v := range gh.SchemaViolations() {
+			t.Errorf("request refused by the schema check: %s %s: %s", v.Method, v.Path, v.Problem)
+		}
+		for _, l := range hook.AllEntries() {
+			if s, _ := l.String(); strings.Contains(s, webhookSecret) {
+				t.Errorf("the webhook secret reached the log: %s", s)
+			}
+		}
+	})
+	return &repoEnv{talkEnv: &talkEnv{store: st, gh: gh, jk: jk, logs: hook}, clock: clock, src: src}
+}
+
+// repoPush is a push to main (the default branch) of owner/repo, changing
+// the files given.
+func repoPush(owner, repo, sha, before string, changed ...string) map[string]any {
+	return map[string]any{
+		"ref": "refs/heads/main", "before": before, "after": sha,
+		"repository": map[string]any{"full_name": owner + "/" + repo, "name": repo, "owner": map[string]any{"login": owner},
+			"default_branch": "main"},
+		"sender": map[string]any{"login": "octocat", "type": "User"}, "installation": map[string]any{"id": tInst},
+		"commits": []any{map[string]any{"id": sha, "message": "change", "added": []any{}, "removed": []any{},
+			"modified": toAny(changed)}},
+		"head_commit": map[string]any{"id": sha, "timestamp": "2026-12-06T12:00:00Z"},
+	}
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// history delivers payload as id, waits until it is processed and returns
+// its history.
+func (e *repoEnv) history(t *testing.T, id string, payload map[string]any) *store.DeliveryDetail {
+	t.Helper()
+	e.deliver(t, id, "push", payload)
+	e.processed(t, id)
+	d, err := e.store.DeliveryHistory(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// contentsCalls counts the contents API requests for path-of-repo answered
+// with status (0: any).
+func (e *repoEnv) contentsCalls(owner, repo string, status int) int {
+	n := 0
+	for _, r := range e.gh.Requests() {
+		if strings.HasPrefix(r.Path, "/repos/"+owner+"/"+repo+"/contents/") && (status == 0 || r.Status == status) {
+			n++
+		}
+	}
+	return n
+}
+
+// rule returns the explanation of rule name in d, or nil.
+func rule(d *store.DeliveryDetail, name string) *store.RuleRecord {
+	for i := range d.Rules {
+		if d.Rules[i].Name == name {
+			return &d.Rules[i]
+		}
+	}
+	return nil
+}
+
+// jobsOf lists the "rule/kind" of every action d queued.
+func jobsOf(d *store.DeliveryDetail) []string {
+	var out []string
+	for _, a := range d.ActionList {
+		out = append(out, a.Rule+"/"+a.Kind)
+	}
+	return out
+}
+
+// triggered waits until Jenkins got job with GIT_SHA sha.
+func (e *repoEnv) triggered(t *testing.T, job, sha string) {
+	t.Helper()
+	e.waitJK(t, "trigger of "+job, func() bool { return e.triggersOf(job, sha) > 0 })
+}
