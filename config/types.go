@@ -14,6 +14,8 @@ type Config struct {
 	Rules   []*Rule                     `yaml:"rules"`
 	// Commands configures comment commands on pull requests (commands.go).
 	Commands Commands `yaml:"commands"`
+	// Sources are the signed webhook sources besides GitHub (sources.go).
+	Sources Sources `yaml:"sources"`
 
 	// File is the path the configuration was loaded from.
 	File string `yaml:"-"`

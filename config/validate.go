@@ -39,6 +39,7 @@ func (v *checker) validate() {
 	v.slack()
 	v.rules()
 	v.conversation()
+	v.sources()
 }
 
 func (v *checker) server() {
