@@ -225,9 +225,9 @@ func stripeEvent(body []byte) (sourceEvent, string) {
 // carries a challenge; event_callback an event_id and event.type.
 func slackEvent(body []byte) (sourceEvent, string) {
 	var e struct {
-		Type      string `json:"type"`
+		Type      string  `json:"type"`
 		Challenge *string `json:"challenge"`
-		EventID   any `json:"event_id"`
+		EventID   any     `json:"event_id"`
 		Event     struct {
 			Type any `json:"type"`
 		} `json:"event"`
