@@ -102,7 +102,11 @@ func (c *Config) Warnings() []string {
 				continue
 			}
 			key := c.ItemKey(fmt.Sprintf("rules[%d].on", i), j)
-			hint := didYouMean(typ, known)
+			full := make([]string, len(known))
+			for k, name := range known {
+				full[k] = kind + "." + name
+			}
+			hint := didYouMean(on, full)
 			out = append(out, fmt.Sprintf("%s: %s: warning: %q is not a %s event type Switchboard knows%s; the rule will match only if %s sends that type",
 				c.Pos(key), key, on, kind, hint, kind))
 		}
