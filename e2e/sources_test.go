@@ -225,6 +225,11 @@ func TestStripeAndSlackSourcesEndToEnd(t *testing.T) {
 	if n := metric(t, srv.URL, "switchboard_source_requests_total", map[string]string{"source": "slack", "status": "200"}); n != 3 {
 		t.Errorf("slack 200s counted: %v, want 3", n)
 	}
+	for _, src := range []string{"stripe", "slack"} {
+		if n := metric(t, srv.URL, "switchboard_deliveries_processed_total", map[string]string{"event": src, "status": "processed"}); n != 1 {
+			t.Errorf("%s deliveries processed: %v, want 1", src, n)
+		}
+	}
 	if len(slack.Messages()) != 1 || len(jenkins.Triggers()) != 1 {
 		t.Fatalf("repeats ran actions again: %d messages, %d builds", len(slack.Messages()), len(jenkins.Triggers()))
 	}
