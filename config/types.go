@@ -14,6 +14,8 @@ type Config struct {
 	Rules   []*Rule                     `yaml:"rules"`
 	// Commands configures comment commands on pull requests (commands.go).
 	Commands Commands `yaml:"commands"`
+	// PullRequests holds untrusted fork pull requests (pull_requests.go).
+	PullRequests PullRequests `yaml:"pull_requests"`
 	// Sources are the signed webhook sources besides GitHub (sources.go).
 	Sources Sources `yaml:"sources"`
 
@@ -106,6 +108,9 @@ type Rule struct {
 	AbortRunning bool `yaml:"abort_running"`
 	// AllowSelf lets deliveries caused by the App's own bot account match.
 	AllowSelf bool `yaml:"allow_self"`
+	// TrustedOnly false lets the rule run for pull requests held for
+	// /ok-to-test (harmless actions: a welcome comment, a label).
+	TrustedOnly *bool `yaml:"trusted_only"`
 }
 
 // Conditions are the tests under a rule's if:; every one given must hold.

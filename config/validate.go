@@ -40,6 +40,7 @@ func (v *checker) validate() {
 	v.rules()
 	v.conversation()
 	v.sources()
+	v.pullRequests()
 }
 
 func (v *checker) server() {
