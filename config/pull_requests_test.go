@@ -27,7 +27,7 @@ func TestPullRequestsKeys(t *testing.T) {
 
 func TestPullRequestsErrors(t *testing.T) {
 	for name, tc := range map[string]struct{ text, want string }{
-		"untrusted": {"pull_requests: {untrusted: allow}\n", `2:26: pull_requests.untrusted: "allow": want hold (wait for a member's /ok-to-test) or run`},
+		"untrusted": {"pull_requests: {untrusted: allow}\n", `2:28: pull_requests.untrusted: "allow": want hold (wait for a member's /ok-to-test) or run`},
 		"approve":   {"pull_requests: {approve: once}\n", `2:26: pull_requests.approve: "once": want per_sha (a later push waits again) or sticky`},
 	} {
 		t.Run(name, func(t *testing.T) {
