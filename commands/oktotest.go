@@ -34,13 +34,8 @@ var _ pipeline.Gate = (*Handler)(nil)
 // head SHA and, once per pull request, a comment saying what to do.
 func (h *Handler) Hold(ctx context.Context, snap *pipeline.Snapshot, ev *rules.Event) (string, error) {
 	pcfg := snap.Config.PullRequests
-	if !pcfg.Holds() || ev.Event != "pull_request" || ev.PullRequest == nil || ev.SHA == "" {
-		return "", nil
-	}
-	pr, _ := ev.Payload["pull_request"].(map[string]any)
-	assoc, _ := pr["author_association"].(string)
-	fork, isFork := forkOf(ev, pr)
-	if !isFork {
+	assoc, fork, held := pipeline.UntrustedFork(snap.Config, ev)
+	if !held || ev.SHA == "" {
 		return "", nil
 	}
 	gc, err := h.gh.Installation(ev.Installation)
@@ -50,6 +45,8 @@ func (h *Handler) Hold(ctx context.Context, snap *pipeline.Snapshot, ev *rules.E
 	c := &comment{ev: ev, gc: gc, owner: ev.Repository.Owner, repo: ev.Repository.Name, number: ev.PullRequest.Number,
 		login: ev.PullRequest.Author, association: assoc,
 		log: h.log.WithFields(logrus.Fields{logfield.Delivery: ev.Delivery, logfield.Repo: ev.Repository.FullName, "pull_request": ev.PullRequest.Number, "author": ev.PullRequest.Author})}
+	// commands.trusted and users were checked from the payload; teams
+	// need the API.
 	trusted, err := h.trusted(ctx, c, snap.Config.Commands)
 	if err != nil {
 		return "", h.retryable(fmt.Errorf("check whether the author is trusted: %w", err))
@@ -67,10 +64,7 @@ func (h *Handler) Hold(ctx context.Context, snap *pipeline.Snapshot, ev *rules.E
 	if approved {
 		return "", nil
 	}
-	if assoc == "" {
-		assoc = "NONE"
-	}
-	reason := fmt.Sprintf("held: author %s from fork %s; waiting for /ok-to-test", assoc, fork)
+	reason := pipeline.HeldText(assoc, fork)
 	c.log.WithField("association", assoc).Info(reason)
 	if _, _, err := gc.Repositories.CreateStatus(ctx, c.owner, c.repo, ev.SHA, &github.RepoStatus{
 		State: github.String("pending"), Context: github.String(OkToTestContext),
@@ -90,19 +84,6 @@ func (h *Handler) retryable(err error) error {
 		return &pipeline.RetryableError{Err: err}
 	}
 	return err
-}
-
-// forkOf returns the head repository's full name and whether it differs
-// from the base repository; a head repository GitHub no longer shows (a
-// deleted fork) counts as a fork.
-func forkOf(ev *rules.Event, pr map[string]any) (string, bool) {
-	head, _ := pr["head"].(map[string]any)
-	repo, _ := head["repo"].(map[string]any)
-	name, _ := repo["full_name"].(string)
-	if name == "" {
-		return "(deleted fork)", true
-	}
-	return name, !strings.EqualFold(name, ev.Repository.FullName)
 }
 
 // approvedSHA reports whether sha carries the success status

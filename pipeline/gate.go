@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/switchboard-dev/switchboard/actions"
 	"github.com/switchboard-dev/switchboard/config"
@@ -24,7 +26,7 @@ type Gate interface {
 // without trusted_only: false, and says why in those rules'
 // explanations. Nothing is asked of the Gate when no such job matched.
 func (p *Processor) gate(ctx context.Context, snap *Snapshot, ev *rules.Event, jobs []actions.Job, explained []rules.Explanation) ([]actions.Job, []rules.Explanation, error) {
-	if p.talk.Gate == nil || ev.Event != "pull_request" {
+	if ev.Event != "pull_request" {
 		return jobs, explained, nil
 	}
 	gated := false
@@ -34,7 +36,16 @@ func (p *Processor) gate(ctx context.Context, snap *Snapshot, ev *rules.Event, j
 	if !gated {
 		return jobs, explained, nil
 	}
-	reason, err := p.talk.Gate.Hold(ctx, snap, ev)
+	var reason string
+	var err error
+	if p.talk.Gate != nil {
+		reason, err = p.talk.Gate.Hold(ctx, snap, ev)
+	} else if assoc, fork, held := UntrustedFork(snap.Config, ev); held {
+		// Without the GitHub App's credentials no approval can be read or
+		// given: such pull requests stay held (pull_requests.untrusted: run
+		// opts out).
+		reason = HeldText(assoc, fork) + " (no GitHub App credentials: approvals cannot be read)"
+	}
 	var re *RetryableError
 	switch {
 	case errors.As(err, &re) || ctx.Err() != nil:
@@ -68,4 +79,47 @@ func markHeld(cfg *config.Config, explained []rules.Explanation, reason string) 
 		})
 	}
 	return explained
+}
+
+// UntrustedFork reports whether ev is a pull_request event to hold as far
+// as its payload tells: pull_requests.untrusted is hold, the author's
+// author_association is not in commands.trusted nor their login in
+// commands.users, and the head repository is not the base repository (a
+// deleted fork counts as a fork). It returns the association ("NONE" when
+// the payload has none) and the head repository's name. Membership of
+// commands.teams needs the API: the Gate checks it.
+func UntrustedFork(cfg *config.Config, ev *rules.Event) (assoc, fork string, held bool) {
+	if cfg == nil || !cfg.PullRequests.Holds() || ev.Event != "pull_request" || ev.PullRequest == nil {
+		return "", "", false
+	}
+	pr, _ := ev.Payload["pull_request"].(map[string]any)
+	assoc, _ = pr["author_association"].(string)
+	if assoc == "" {
+		assoc = "NONE"
+	}
+	head, _ := pr["head"].(map[string]any)
+	repo, _ := head["repo"].(map[string]any)
+	fork, _ = repo["full_name"].(string)
+	switch {
+	case fork == "":
+		fork = "(deleted fork)"
+	case strings.EqualFold(fork, ev.Repository.FullName):
+		return "", "", false
+	}
+	for _, t := range cfg.Commands.Trusted {
+		if strings.EqualFold(t, assoc) {
+			return "", "", false
+		}
+	}
+	for _, u := range cfg.Commands.Users {
+		if strings.EqualFold(u, ev.PullRequest.Author) {
+			return "", "", false
+		}
+	}
+	return assoc, fork, true
+}
+
+// HeldText is the explanation of a held event.
+func HeldText(assoc, fork string) string {
+	return fmt.Sprintf("held: author %s from fork %s; waiting for /ok-to-test", assoc, fork)
 }

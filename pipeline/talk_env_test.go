@@ -273,8 +273,8 @@ func prPayload(action, sha string, updated time.Time) map[string]any {
 		"action": action, "number": tPR,
 		"pull_request": map[string]any{
 			"number": tPR, "title": "Widgets", "updated_at": updated.UTC().Format(time.RFC3339),
-			"head": map[string]any{"ref": "feature", "sha": sha}, "base": map[string]any{"ref": "main"},
-			"user": map[string]any{"login": "octocat", "type": "User"},
+			"head": map[string]any{"ref": "feature", "sha": sha, "repo": repoJSON(0)}, "base": map[string]any{"ref": "main", "repo": repoJSON(0)},
+			"user": map[string]any{"login": "octocat", "type": "User"}, "author_association": "MEMBER",
 		},
 		"repository": repoJSON(0), "sender": map[string]any{"login": "octocat", "type": "User"},
 		"installation": map[string]any{"id": tInst},
