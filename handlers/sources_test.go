@@ -338,3 +338,42 @@ func TestSourcesClosedByDefault(t *testing.T) {
 		t.Fatalf("got %d %s, %d stored", got.status, got.body, ts.store.count())
 	}
 }
+
+// Hostile Stripe input: an ID that would flood or forge the log or the
+// history, and a signature header sent twice.
+func TestStripeSourceHostileInput(t *testing.T) {
+	now := testNow.Unix()
+	for name, tc := range map[string]struct{ body, want string }{
+		"id over 150 bytes":          {`{"id":"evt_` + strings.Repeat("x", 150) + `","type":"invoice.paid"}`, `{"error":"id invalid"}`},
+		"id with a newline":          {`{"id":"evt_1\nforged","type":"invoice.paid"}`, `{"error":"id invalid"}`},
+		"type over 100":              {`{"id":"evt_1","type":"` + strings.Repeat("a", 101) + `"}`, `{"error":"type invalid"}`},
+		"type with a dot at the end": {`{"id":"evt_1","type":"invoice."}`, `{"error":"type invalid"}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ts := sourcesServer(t, testNow)
+			got := ts.post(t, http.MethodPost, "/webhooks/stripe/billing", tc.body,
+				map[string]string{"Stripe-Signature": stripeHeader(now, tc.body, stripeSecret)})
+			if got.status != 400 || got.body != tc.want || ts.store.count() != 0 {
+				t.Fatalf("got %d %s (%d stored), want 400 %s", got.status, got.body, ts.store.count(), tc.want)
+			}
+		})
+	}
+	t.Run("signature header twice", func(t *testing.T) {
+		ts := sourcesServer(t, testNow)
+		invoice := readSource(t, "stripe_invoice_payment_failed.json")
+		req, err := http.NewRequest(http.MethodPost, ts.URL+"/webhooks/stripe/billing", strings.NewReader(invoice))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Add("Stripe-Signature", stripeHeader(now, invoice, stripeSecret))
+		req.Header.Add("Stripe-Signature", stripeHeader(now, invoice, stripeSecret))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 || ts.store.count() != 0 {
+			t.Fatalf("got %d (%d stored), want 401", resp.StatusCode, ts.store.count())
+		}
+	})
+}
