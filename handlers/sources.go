@@ -34,7 +34,7 @@ type SourceLookup func(kind, name string) (secrets []string, tolerance time.Dura
 // Bounds on what a source's payload names: stored, logged and shown.
 const (
 	maxSourceIDLen   = 150
-	maxSourceTypeLen = 100
+	maxSourceTypeLen = 90 // so that "stripe." and the type stay within the 100 bytes of an event name
 )
 
 // msgSourceSignature answers every signature failure of a source, without
