@@ -70,10 +70,10 @@ func (h *Handler) Hold(ctx context.Context, snap *pipeline.Snapshot, ev *rules.E
 		State: github.String("pending"), Context: github.String(OkToTestContext),
 		Description: github.String("Waiting for a member to comment /ok-to-test"),
 	}); err != nil {
-		return "", h.retryable(fmt.Errorf("set the %s status on %s: %w", OkToTestContext, shortSHA(ev.SHA), err))
+		return reason, h.retryable(fmt.Errorf("set the %s status on %s: %w", OkToTestContext, shortSHA(ev.SHA), err))
 	}
 	if err := c.replyOnce(ctx, "ok-to-test", holdText(c.login, fork)); err != nil {
-		return "", h.retryable(err)
+		return reason, h.retryable(err)
 	}
 	return reason, nil
 }

@@ -17,8 +17,9 @@ import (
 type Gate interface {
 	// Hold returns why ev is held ("held: author NONE from fork x/y;
 	// waiting for /ok-to-test"), having told the pull request so, or ""
-	// when ev may run. An error marked Retryable means nothing was
-	// decided and the delivery is worth another try.
+	// when ev may run. An error marked Retryable means the delivery is
+	// worth another try; with any other error the event is held all the
+	// same (with reason, or one saying the approval could not be checked).
 	Hold(ctx context.Context, snap *Snapshot, ev *rules.Event) (string, error)
 }
 
@@ -50,7 +51,7 @@ func (p *Processor) gate(ctx context.Context, snap *Snapshot, ev *rules.Event, j
 	switch {
 	case errors.As(err, &re) || ctx.Err() != nil:
 		return nil, nil, err
-	case err != nil:
+	case err != nil && reason == "":
 		// Fail closed: an event whose approval could not be checked runs
 		// nothing that needs one.
 		reason = "held: the approval could not be checked: " + err.Error()
