@@ -197,3 +197,32 @@ func TestForkPullRequestRunsAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// When GitHub refuses to show the statuses (a 404: nothing a retry would
+// mend), the approval cannot be checked and the event is held all the
+// same, saying why; a 502 is retried and the event then held as usual.
+func TestForkPullRequestHeldWhenApprovalUnreadable(t *testing.T) {
+	e := newTalkEnvGate(t, fakejenkins.Options{}, forkRules, "", "", true)
+	statuses := "GET /repos/" + tOwner + "/" + tRepo + "/commits/" + shaNew + "/status"
+	e.gh.Fail(statuses, 1, 404, "Not Found")
+	e.deliver(t, "fork-opened", "pull_request", forkPR(t, "opened", shaNew, "FIRST_TIME_CONTRIBUTOR"))
+	e.processed(t, "fork-opened")
+	d, err := e.store.DeliveryHistory(context.Background(), "fork-opened")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.jk.Triggers()) != 0 || d.Rules[0].Matched || !strings.HasPrefix(d.ProcessError, "read the statuses of 2222222") {
+		t.Fatalf("%d builds; rules %+v; error %q", len(e.jk.Triggers()), d.Rules, d.ProcessError)
+	}
+	last := d.Rules[0].Conditions[len(d.Rules[0].Conditions)-1]
+	if last.Condition != "trusted_only" || !strings.HasPrefix(last.Detail, "held: the approval could not be checked: read the statuses of 2222222") {
+		t.Fatalf("last condition %+v", last)
+	}
+
+	e.gh.Fail(statuses, 1, 502, "Bad Gateway")
+	e.deliver(t, "fork-reopened", "pull_request", forkPR(t, "opened", shaNew, "FIRST_TIME_CONTRIBUTOR"))
+	e.processed(t, "fork-reopened")
+	if len(e.jk.Triggers()) != 0 || e.okStatus(shaNew) != "pending" || e.holdComments() != 1 {
+		t.Fatalf("after a 502: %d builds, status %q, %d comments", len(e.jk.Triggers()), e.okStatus(shaNew), e.holdComments())
+	}
+}
