@@ -85,3 +85,26 @@ func TestValidateWarnsAboutMisspeltSourceEvent(t *testing.T) {
 		t.Fatalf("exit %d\nstdout %q\nstderr %q\nwant stderr %q", code, stdout, stderr, want)
 	}
 }
+
+// A source event has no issue or pull request: validate refuses GitHub-only
+// actions and fields on it.
+func TestValidateRefusesGitHubActionsOnSourceEvents(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "switchboard.yml")
+	cfg := `github: {webhook_secret: s}
+rules:
+  - name: c
+    on: [stripe.invoice.paid]
+    do:
+      - comment: "paid {{ .Payload.id }}"
+      - log: {message: "{{ .PullRequest.Title }}"}
+`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, nil, "", "validate", "-c", path)
+	want := path + ":6:9: rules[0].do[0]: rule c: action 0 (comment): stripe.invoice.paid events have no issue or pull request to comment on\n" +
+		path + ":7:24: rules[0].do[1].log.message: rule c: action 1 (log): .PullRequest.Title: stripe.invoice.paid events have no pull request\n"
+	if code != 1 || stdout != "" || stderr != want {
+		t.Fatalf("exit %d\nstdout %q\nstderr %q\nwant %q", code, stdout, stderr, want)
+	}
+}
