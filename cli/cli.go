@@ -170,6 +170,9 @@ func validate(args []string, env Env) int {
 	if _, err := rules.Validate(cfg); err != nil {
 		return printProblems(env.Stderr, err)
 	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(env.Stderr, w)
+	}
 	fmt.Fprintf(env.Stdout, "%s: ok (%d rules)\n", cfg.File, len(cfg.Rules))
 	return 0
 }
@@ -189,7 +192,8 @@ func printProblems(w io.Writer, err error) int {
 
 func simulate(args []string, env Env) int {
 	fs, path := newFlags("simulate", &env)
-	event := fs.String("event", "", "event name, as in X-GitHub-Event (required)")
+	event := fs.String("event", "", "event name, as in X-GitHub-Event, or the source's event type (required)")
+	source := fs.String("source", "github", "where the event comes from: github, stripe or slack")
 	payloadPath := fs.String("payload", "", "payload file, or - for standard input (required)")
 	files := fs.String("files", "", "comma-separated changed files of a pull request, for paths conditions")
 	delivery := fs.String("delivery", "simulated", "delivery ID to render as .Delivery")
@@ -215,11 +219,16 @@ func simulate(args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "switchboard simulate: --event and --payload are required (or --delivery ID of a stored delivery)")
 		return 2
 	}
-	if known, _ := config.KnownEvent(*event); !known {
-		// A misspelt name would match no rule and print nothing.
-		fmt.Fprintf(env.Stderr, "switchboard simulate: --event %q is not an event rules can listen to; one of: %s\n", *event, strings.Join(config.Events(), ", "))
+	if config.SourceOf(*event) != config.SourceGitHub {
+		*source = config.SourceOf(*event) // a stored delivery of a source
+	}
+	// A misspelt name would match no rule and print nothing.
+	name, nerr := config.SourceEventName(*source, *event)
+	if nerr != nil {
+		fmt.Fprintf(env.Stderr, "switchboard simulate: --event %v\n", nerr)
 		return 2
 	}
+	*event = name
 	var err error
 	if payload == nil {
 		if *payloadPath == "-" {

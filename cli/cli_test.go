@@ -48,8 +48,9 @@ func TestValidateAcceptsTheExamples(t *testing.T) {
 	env := map[string]string{
 		"GITHUB_WEBHOOK_SECRET": "w", "JENKINS_API_TOKEN": "j", "SLACK_BOT_TOKEN": "xoxb-1",
 		"DEPLOY_SECRET": "d", "GITHUB_PRIVATE_KEY": "k",
+		"STRIPE_WEBHOOK_SECRET": "whsec_x", "SLACK_SIGNING_SECRET": "s",
 	}
-	for _, name := range []string{"switchboard.yml", "full.yml"} {
+	for _, name := range []string{"switchboard.yml", "full.yml", "sources.yml"} {
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := run(t, env, "", "validate", "--config", filepath.Join("..", "examples", name))
 			if code != 0 {

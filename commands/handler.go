@@ -156,6 +156,8 @@ func (h *Handler) comment(ctx context.Context, snap *pipeline.Snapshot, ev *rule
 			got, err = h.rebuild(ctx, snap, c, pr, cmd)
 		case Cancel:
 			err = h.cancel(ctx, snap, c, pr.GetHead().GetSHA())
+		case OkToTest:
+			got, err = h.okToTest(ctx, snap, c, pr)
 		default:
 			c.log.WithField("command", cmd.Name).Info("unknown command")
 			continue

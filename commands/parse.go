@@ -15,6 +15,8 @@ const (
 	Build  = "/build"
 	Cancel = "/cancel"
 	Help   = "/switchboard help"
+	// OkToTest approves a held pull request from a fork (oktotest.go).
+	OkToTest = "/ok-to-test"
 )
 
 // Command is one command line of a comment.
@@ -82,7 +84,7 @@ func parseLine(t string) (Command, bool) {
 		return Command{}, false // a path or punctuation, not a command
 	}
 	switch word {
-	case Retest, Cancel:
+	case Retest, Cancel, OkToTest:
 		return Command{Name: word, Known: true}, true
 	case Build:
 		c := Command{Name: Build, Known: true}

@@ -74,6 +74,7 @@ func helpText(cfg config.Commands) string {
 		"| `/build` | runs the pull request rules again for the head commit, as if the pull request had just been synchronized |\n" +
 		"| `/build RULE` | the same, for the one rule named |\n" +
 		"| `/cancel` | cancels the pull request's queued and running builds |\n" +
+		"| `/ok-to-test` | approves a pull request from a fork by an author outside the organisation, and runs its pull request rules for the head commit |\n" +
 		"| `/switchboard help` | this message |\n\n" +
 		"They may be run by " + whoMay(cfg) + "."
 }

@@ -32,7 +32,7 @@ func TestLoadErrors(t *testing.T) {
 			file: "unknown_key.yml",
 			want: []string{
 				`3:3: server.adr: unknown key "adr" (did you mean "addr"?); expected one of: addr, webhook_path, max_payload_bytes, shutdown_timeout, max_inflight_body_bytes, admin_token, tls`,
-				`9:5: rules[0].iff: unknown key "iff" (did you mean "if"?); expected one of: name, on, if, do, supersede, abort_running, allow_self`,
+				`9:5: rules[0].iff: unknown key "iff" (did you mean "if"?); expected one of: name, on, if, do, supersede, abort_running, allow_self, trusted_only`,
 				`11:28: rules[0].do[0].log.level: unknown key "level"; expected one of: message`,
 			},
 		},

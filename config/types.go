@@ -17,6 +17,10 @@ type Config struct {
 	// RepoRules is the policy for rules repositories write in their own
 	// .github/switchboard.yml (repo_rules.go).
 	RepoRules RepoRules `yaml:"repo_rules"`
+	// PullRequests holds untrusted fork pull requests (pull_requests.go).
+	PullRequests PullRequests `yaml:"pull_requests"`
+	// Sources are the signed webhook sources besides GitHub (sources.go).
+	Sources Sources `yaml:"sources"`
 
 	// File is the path the configuration was loaded from.
 	File string `yaml:"-"`
@@ -116,6 +120,9 @@ type Rule struct {
 	AbortRunning bool `yaml:"abort_running"`
 	// AllowSelf lets deliveries caused by the App's own bot account match.
 	AllowSelf bool `yaml:"allow_self"`
+	// TrustedOnly false lets the rule run for pull requests held for
+	// /ok-to-test (harmless actions: a welcome comment, a label).
+	TrustedOnly *bool `yaml:"trusted_only"`
 }
 
 // Conditions are the tests under a rule's if:; every one given must hold.

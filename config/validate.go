@@ -40,6 +40,8 @@ func (v *checker) validate() {
 	v.rules()
 	v.conversation()
 	v.repoRules()
+	v.sources()
+	v.pullRequests()
 }
 
 func (v *checker) server() {

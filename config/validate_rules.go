@@ -43,6 +43,9 @@ func (v *checker) rules() {
 // eventProblem says what is wrong with one entry of on: of the rule named
 // rule, or "".
 func eventProblem(on, rule string) string {
+	if SourceOf(on) != SourceGitHub {
+		return sourceEventProblem(on)
+	}
 	event, action, hasAction := strings.Cut(on, ".")
 	known, hasActions := KnownEvent(event)
 	switch {

@@ -88,6 +88,10 @@ type Options struct {
 	// is answered 503; default DefaultBudgetWait.
 	BudgetWait time.Duration
 
+	// Sources looks up the Stripe and Slack endpoints served at
+	// /webhooks/<kind>/<name> (sources.go); nil: none, every such path 404.
+	Sources SourceLookup
+
 	EnqueueTimeout time.Duration // bound on one store write; default 8s
 	ReadyTimeout   time.Duration // bound on one /readyz store ping; default 2s
 }
@@ -122,6 +126,9 @@ func NewRouter(o Options, st DeliveryStore) (*mux.Router, error) {
 	// Every method reaches intake so that it answers 405 itself, with Allow
 	// and a JSON body, as the first of its checks.
 	r.Handle(o.WebhookPath, in)
+	if err := mountSources(r, in, o.Sources, o.Registry); err != nil {
+		return nil, err
+	}
 	r.Handle("/healthz", onlyGet(http.HandlerFunc(healthz)))
 	r.Handle("/readyz", onlyGet(readyz(st, o.ReadyTimeout, o.Logger)))
 	r.Handle("/metrics", onlyGet(promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})))

@@ -54,6 +54,7 @@ type Talk struct {
 	Conversation Conversation
 	Heads        Heads
 	Self         SelfLogin
+	Gate         Gate // holds untrusted fork pull requests (gate.go)
 }
 
 // WithTalk makes p answer conversations, supersede work and drop
@@ -96,6 +97,13 @@ func (p *Processor) evaluate(ctx context.Context, snap *Snapshot, ev *rules.Even
 		}
 		jobs = kept
 		explained = markSelf(snap.Config, explained)
+	}
+	if jobs, explained, err = p.gate(ctx, snap, ev, jobs, explained); err != nil {
+		var re *RetryableError
+		if errors.As(err, &re) || ctx.Err() != nil {
+			return nil, nil, nil, err
+		}
+		evalErr = errors.Join(evalErr, err)
 	}
 	if p.talk.Conversation != nil && !self {
 		more, err := p.talk.Conversation.Jobs(ctx, snap, ev)

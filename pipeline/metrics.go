@@ -3,6 +3,8 @@ package pipeline
 import (
 	"github.com/google/go-github/v60/github"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-dev/switchboard/config"
 )
 
 // OtherEvent is the event label of every event name GitHub does not send.
@@ -28,7 +30,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		events: map[string]bool{},
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_deliveries_processed_total",
-			Help: "Deliveries processed by the rules, by event (a webhook event name GitHub sends, else \"other\") and status.",
+			Help: "Deliveries processed by the rules, by event (a webhook event name GitHub sends, stripe or slack for those sources' events, else \"other\") and status.",
 		}, []string{"event", "status"}),
 		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_action_attempts_total",
@@ -55,10 +57,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // EventLabel is the event label of event: the name itself when GitHub
-// sends such events, else OtherEvent.
+// sends such events, the source (stripe, slack) for a source's event (its
+// types are the sender's word too, and many), else OtherEvent.
 func (m *Metrics) EventLabel(event string) string {
 	if m.events[event] {
 		return event
+	}
+	if src := config.SourceOf(event); src != config.SourceGitHub {
+		return src
 	}
 	return OtherEvent
 }

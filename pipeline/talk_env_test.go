@@ -95,6 +95,13 @@ func newTalkEnv(t *testing.T, jo fakejenkins.Options, rulesYAML, cmdYAML string)
 // (", report_timeout: 1ms").
 func newTalkEnvWith(t *testing.T, jo fakejenkins.Options, rulesYAML, cmdYAML, jenkinsExtra string) *talkEnv {
 	t.Helper()
+	return newTalkEnvGate(t, jo, rulesYAML, cmdYAML, jenkinsExtra, false)
+}
+
+// newTalkEnvGate is newTalkEnvWith, with the hold of untrusted fork pull
+// requests (pipeline.Gate) on when gate is true.
+func newTalkEnvGate(t *testing.T, jo fakejenkins.Options, rulesYAML, cmdYAML, jenkinsExtra string, gate bool) *talkEnv {
+	t.Helper()
 	jo.User, jo.Token = "switchboard", tToken
 	jk := fakejenkins.New(jo)
 	t.Cleanup(jk.Close)
@@ -132,10 +139,14 @@ func newTalkEnvWith(t *testing.T, jo fakejenkins.Options, rulesYAML, cmdYAML, je
 	live := pipeline.NewLive(&pipeline.Snapshot{Config: cfg, Rules: engine, Actions: set})
 
 	q := &lazyStore{}
+	handler := commands.New(creator, q, creator, log)
 	tk := pipeline.Talk{
-		Conversation: commands.New(creator, q, creator, log),
+		Conversation: handler,
 		Heads:        q,
 		Self:         githubapp.NewBot(creator),
+	}
+	if gate {
+		tk.Gate = handler
 	}
 	workers := river.NewWorkers()
 	follow := pipeline.NewFollow(q, live, log, nil).WithHeads(q)
@@ -262,8 +273,8 @@ func prPayload(action, sha string, updated time.Time) map[string]any {
 		"action": action, "number": tPR,
 		"pull_request": map[string]any{
 			"number": tPR, "title": "Widgets", "updated_at": updated.UTC().Format(time.RFC3339),
-			"head": map[string]any{"ref": "feature", "sha": sha}, "base": map[string]any{"ref": "main"},
-			"user": map[string]any{"login": "octocat", "type": "User"},
+			"head": map[string]any{"ref": "feature", "sha": sha, "repo": repoJSON(0)}, "base": map[string]any{"ref": "main", "repo": repoJSON(0)},
+			"user": map[string]any{"login": "octocat", "type": "User"}, "author_association": "MEMBER",
 		},
 		"repository": repoJSON(0), "sender": map[string]any{"login": "octocat", "type": "User"},
 		"installation": map[string]any{"id": tInst},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/switchboard-dev/switchboard/actions"
 	"github.com/switchboard-dev/switchboard/config"
@@ -93,7 +92,7 @@ func Compile(cfg *config.Config) (*Engine, error) {
 		}
 		r := &rule{name: rc.Name, key: key}
 		for j, on := range rc.On {
-			ev, act, _ := strings.Cut(on, ".")
+			ev, act := config.SplitOn(on)
 			if ev == "" {
 				errs = append(errs, cfg.Errorf(fmt.Sprintf("%s.on[%d]", key, j), "empty event name"))
 				continue

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/switchboard-dev/switchboard/config"
 )
 
 // Event is the view of one webhook delivery that conditions and templates
@@ -32,7 +34,8 @@ import (
 // them, so base:, head: and branches: do not match such events, and draft:
 // matches only when the payload gave the draft flag.
 type Event struct {
-	Event        string // the X-GitHub-Event name, such as "push"
+	Event        string // the X-GitHub-Event name, such as "push", or a source's, such as "stripe.invoice.paid"
+	Source       string // where the event came from: "github", "stripe" or "slack"
 	Action       string // the payload's action, such as "opened"; empty for push
 	Delivery     string // X-GitHub-Delivery
 	Installation int64  // the GitHub App installation ID, 0 when absent
@@ -118,7 +121,7 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s payload: %w", name, err)
 	}
-	ev := &Event{Event: name, Delivery: delivery, Payload: raw}
+	ev := &Event{Event: name, Source: config.SourceOf(name), Delivery: delivery, Payload: raw}
 	if !isTyped(name) {
 		fillGeneric(ev, raw)
 		return ev, nil

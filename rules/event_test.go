@@ -105,7 +105,10 @@ func TestNewEventFromExamples(t *testing.T) {
 				t.Errorf("Delivery = %q", ev.Delivery)
 			}
 			got := *ev
-			got.Payload, got.Delivery = nil, ""
+			if got.Source != "github" {
+				t.Errorf("Source = %q, want github", got.Source)
+			}
+			got.Payload, got.Delivery, got.Source = nil, "", ""
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("event view differs\n got: %+v\nwant: %+v", got, tc.want)
 				if got.PullRequest != nil && tc.want.PullRequest != nil {
@@ -185,7 +188,10 @@ func TestNewEventUnknownEvent(t *testing.T) {
 		Repository: Repository{FullName: "acme/app", Owner: "acme", Name: "app", HTMLURL: "https://github.com/acme/app", DefaultBranch: "main"},
 	}
 	got := *ev
-	got.Payload = nil
+	if got.Source != "github" {
+		t.Errorf("Source = %q, want github", got.Source)
+	}
+	got.Payload, got.Source = nil, ""
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}

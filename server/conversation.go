@@ -21,7 +21,8 @@ func talk(gh *githubapp.Creator, get func() *store.Store, files rules.FileLister
 	t := pipeline.Talk{Heads: lazyHeads{get}}
 	if gh != nil {
 		t.Self = githubapp.NewBot(gh)
-		t.Conversation = commands.New(gh, lazyOutcomes{get}, files, log.WithField(logfield.Component, "commands"))
+		h := commands.New(gh, lazyOutcomes{get}, files, log.WithField(logfield.Component, "commands"))
+		t.Conversation, t.Gate = h, h
 	}
 	return t
 }

@@ -152,6 +152,7 @@ func Run(ctx context.Context, o Options) error {
 		MaxPayloadBytes: cfg.Server.MaxPayloadBytes,
 		Bodies:          bodies,
 		Secrets:         func() []string { return webhookSecrets(live.Load().Config) },
+		Sources:         sourceLookup(live),
 		Logger:          log.WithField(logfield.Component, "intake"),
 		Registry:        o.Registry,
 		Now:             o.Now,
