@@ -20,6 +20,7 @@
 # Usage: scripts/bench-intake.sh [DURATION] [CONNECTIONS]   (default 10s, 32)
 # Env:   SIZE (payload bytes, 8192), WRK_THREADS (2), SUBJECTS (default
 #        "floor sqlite-probe switchboard probot"), PROBOT_VERSION (14),
+#        SWITCHBOARD_BIN (a prebuilt switchboard to measure instead of this tree's),
 #        PROBOT_DIR (reuse an npm install of probot there; default: a new one
 #        in a temporary directory), BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
@@ -51,7 +52,11 @@ echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 echo "load:   $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"
 echo "$(go version), $(wrk -v 2>&1 | head -1)"
 
-go build -o "$dir/switchboard" ./cmd/switchboard
+if [ -n "${SWITCHBOARD_BIN:-}" ]; then
+  cp "$SWITCHBOARD_BIN" "$dir/switchboard"   # another build, to compare commits
+else
+  go build -o "$dir/switchboard" ./cmd/switchboard
+fi
 go build -o "$dir/switchboard-load" ./cmd/switchboard-load
 go build -o "$dir/switchboard-bench-subject" ./cmd/switchboard-bench-subject
 secret="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
