@@ -3,7 +3,6 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -110,34 +109,15 @@ func newRepoEnv(t *testing.T) *repoEnv {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, pipeline.NewProcessor(q, live, creator, log, pipeline.NewMetrics(nil), nil).WithRepoRules(src))
 	river.AddWorker(workers, pipeline.NewRunner(q, live, log, pipeline.NewMetrics(nil), nil))
-	st, err := store.Open(context.Background(), store.Options{
-		Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "switchboard.db"), Logger: log, Workers: workers,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	q.mu.Lock()
-	q.st = st
-	q.mu.Unlock()
-	if err := st.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	// Registered first, so that it runs after the store has stopped.
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if err := st.Stop(ctx); err != nil {
-			t.Errorf("store stop: %v", err)
-		}
-		_ = st.Close()
-		for _, v := range gh.SchemaViolations() {
-			t.Errorf("request refused by the schema check: %s %s: %s", v.Method, v.Path, v.Problem)
-		}
 		for _, l := range hook.AllEntries() {
 			if s, _ := l.String(); strings.Contains(s, webhookSecret) {
 				t.Errorf("the webhook secret reached the log: %s", s)
 			}
 		}
 	})
+	st := startLazyStore(t, q, workers, log, gh)
 	return &repoEnv{talkEnv: &talkEnv{store: st, gh: gh, jk: jk, logs: hook}, clock: clock, src: src}
 }
 

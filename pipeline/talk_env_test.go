@@ -153,6 +153,15 @@ func newTalkEnvGate(t *testing.T, jo fakejenkins.Options, rulesYAML, cmdYAML, je
 	river.AddWorker(workers, pipeline.NewProcessor(q, live, creator, log, pipeline.NewMetrics(nil), nil).WithTalk(tk))
 	river.AddWorker(workers, pipeline.NewRunner(q, live, log, pipeline.NewMetrics(nil), nil).WithFollowups(follow).WithHeads(q))
 	river.AddWorker(workers, follow)
+	st := startLazyStore(t, q, workers, log, gh)
+	return &talkEnv{store: st, gh: gh, jk: jk, logs: hook}
+}
+
+// startLazyStore opens and starts a store on a SQLite file with workers,
+// hands it to q, and at the end stops it and fails the test for every
+// request gh refused by its schema check.
+func startLazyStore(t *testing.T, q *lazyStore, workers *river.Workers, log *logrus.Entry, gh *fakegithub.Server) *store.Store {
+	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{
 		Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "switchboard.db"), Logger: log, Workers: workers,
 	})
@@ -176,7 +185,7 @@ func newTalkEnvGate(t *testing.T, jo fakejenkins.Options, rulesYAML, cmdYAML, je
 			t.Errorf("request refused by the schema check: %s %s: %s", v.Method, v.Path, v.Problem)
 		}
 	})
-	return &talkEnv{store: st, gh: gh, jk: jk, logs: hook}
+	return st
 }
 
 // deliver stores a delivery as intake does; it reports a duplicate.
