@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -93,23 +92,8 @@ func (a *adminSetup) push(t *testing.T, id, branch string) {
 // status reads a delivery's status through the API ("" when not found).
 func (a *adminSetup) status(t *testing.T, id string) string {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, a.srv.URL+"/api/v1/deliveries/"+id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var d struct {
-		Status string `json:"status"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&d) != nil {
-		return ""
-	}
-	return d.Status
+	st, _ := deliveryDetail(t, a.srv.URL, id)["status"].(string)
+	return st
 }
 
 // settled waits until delivery id is done: no action queued or running.
