@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/sirupsen/logrus"
@@ -37,14 +39,8 @@ func filterOf(q url.Values) (store.DeliveryFilter, error) {
 	case len(f.Text) > maxTextLen:
 		return f, &badQuery{"q", "longer than " + strconv.Itoa(maxTextLen) + " bytes"}
 	}
-	if f.Status != "" {
-		ok := false
-		for _, s := range store.Statuses() {
-			ok = ok || s == f.Status
-		}
-		if !ok {
-			return f, &badQuery{"status", "must be one of queued, running, failed, error, succeeded, no_match"}
-		}
+	if f.Status != "" && !slices.Contains(store.Statuses(), f.Status) {
+		return f, &badQuery{"status", "must be one of " + strings.Join(store.Statuses(), ", ")}
 	}
 	if l := q.Get("limit"); l != "" || q.Has("limit") {
 		n, err := strconv.Atoi(l)
@@ -65,12 +61,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
 	defer cancel()
 	page, err := a.store.ListDeliveries(ctx, f)
-	if errors.Is(err, store.ErrBadCursor) {
-		writeError(w, http.StatusBadRequest, "cursor: not a cursor this server made")
-		return
-	}
-	if err != nil {
-		a.unavailable(w, err, "list deliveries")
+	if a.storeFailed(w, err, "", "list deliveries") {
 		return
 	}
 	out := listReply{Deliveries: make([]listItem, 0, len(page.Deliveries)), NextCursor: page.NextCursor}
@@ -87,70 +78,72 @@ func pathID(r *http.Request) (string, bool) {
 	return id, err == nil && id != ""
 }
 
-func (a *API) show(w http.ResponseWriter, r *http.Request) {
+// withID runs fn with the route's {id} and a context bounded by the
+// store's timeout; an id that does not unescape is answered 404 with
+// notFound, as an unknown one is.
+func (a *API) withID(w http.ResponseWriter, r *http.Request, notFound string, fn func(ctx context.Context, id string)) {
 	id, ok := pathID(r)
 	if !ok {
-		writeError(w, http.StatusNotFound, "delivery not found")
+		writeError(w, http.StatusNotFound, notFound)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
 	defer cancel()
-	d, err := a.store.DeliveryHistory(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "delivery not found")
-		return
-	}
-	if err != nil {
-		a.unavailable(w, err, "read delivery")
-		return
-	}
-	writeJSON(w, http.StatusOK, detailOf(d))
+	fn(ctx, id)
+}
+
+func (a *API) show(w http.ResponseWriter, r *http.Request) {
+	const notFound = "delivery not found"
+	a.withID(w, r, notFound, func(ctx context.Context, id string) {
+		d, err := a.store.DeliveryHistory(ctx, id)
+		if a.storeFailed(w, err, notFound, "read delivery") {
+			return
+		}
+		writeJSON(w, http.StatusOK, detailOf(d))
+	})
 }
 
 func (a *API) replay(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
-	if !ok {
-		writeError(w, http.StatusNotFound, "delivery not found")
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
-	defer cancel()
-	newID, err := a.store.ReplayDelivery(ctx, id, a.now())
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "delivery not found")
-		return
-	}
-	if err != nil {
-		a.unavailable(w, err, "replay")
-		return
-	}
-	a.log.WithFields(logrus.Fields{logfield.Delivery: newID, "replay_of": id}).Info("delivery replayed")
-	writeJSON(w, http.StatusAccepted, replayReply{Delivery: newID, ReplayOf: id})
+	const notFound = "delivery not found"
+	a.withID(w, r, notFound, func(ctx context.Context, id string) {
+		newID, err := a.store.ReplayDelivery(ctx, id, a.now())
+		if a.storeFailed(w, err, notFound, "replay") {
+			return
+		}
+		a.log.WithFields(logrus.Fields{logfield.Delivery: newID, "replay_of": id}).Info("delivery replayed")
+		writeJSON(w, http.StatusAccepted, replayReply{Delivery: newID, ReplayOf: id})
+	})
 }
 
 func (a *API) retry(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r)
-	if !ok {
-		writeError(w, http.StatusNotFound, "action not found")
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
-	defer cancel()
-	err := a.store.RetryAction(ctx, id)
-	var nr *store.NotRetryableError
+	const notFound = "action not found"
+	a.withID(w, r, notFound, func(ctx context.Context, id string) {
+		if a.storeFailed(w, a.store.RetryAction(ctx, id), notFound, "retry action") {
+			return
+		}
+		a.log.WithField("action_id", id).Info("action retried by hand")
+		writeJSON(w, http.StatusAccepted, retryReply{Action: id, State: store.StateQueued})
+	})
+}
+
+// storeFailed answers err from the store and reports whether there was
+// one: an unknown id is 404 with notFound, a cursor the store cannot read
+// 400, a retry the action's state refuses 409, anything else 503.
+func (a *API) storeFailed(w http.ResponseWriter, err error, notFound, op string) bool {
+	var refused *store.NotRetryableError
 	switch {
+	case err == nil:
+		return false
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "action not found")
-		return
-	case errors.As(err, &nr):
-		writeError(w, http.StatusConflict, nr.Error())
-		return
-	case err != nil:
-		a.unavailable(w, err, "retry action")
-		return
+		writeError(w, http.StatusNotFound, notFound)
+	case errors.Is(err, store.ErrBadCursor):
+		writeError(w, http.StatusBadRequest, "cursor: not a cursor this server made")
+	case errors.As(err, &refused):
+		writeError(w, http.StatusConflict, refused.Error())
+	default:
+		a.unavailable(w, err, op)
 	}
-	a.log.WithField("action_id", id).Info("action retried by hand")
-	writeJSON(w, http.StatusAccepted, retryReply{Action: id, State: store.StateQueued})
+	return true
 }
 
 // unavailable logs a store failure once and answers 503.
