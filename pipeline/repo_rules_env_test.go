@@ -9,17 +9,11 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/sirupsen/logrus"
-	"github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/switchboard-dev/switchboard/actions"
-	"github.com/switchboard-dev/switchboard/config"
-	"github.com/switchboard-dev/switchboard/githubapp"
-	"github.com/switchboard-dev/switchboard/internal/fakegithub"
 	"github.com/switchboard-dev/switchboard/internal/fakejenkins"
 	"github.com/switchboard-dev/switchboard/pipeline"
 	"github.com/switchboard-dev/switchboard/reporules"
-	"github.com/switchboard-dev/switchboard/rules"
 	"github.com/switchboard-dev/switchboard/store"
 )
 
@@ -71,36 +65,10 @@ func (c *fakeClock) Add(d time.Duration) {
 
 func newRepoEnv(t *testing.T) *repoEnv {
 	t.Helper()
-	jk := fakejenkins.New(fakejenkins.Options{User: "switchboard", Token: tToken})
-	t.Cleanup(jk.Close)
-	key, err := fakegithub.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gh := fakegithub.New(fakegithub.Options{AppID: tAppID, PublicKey: key.PublicKey()})
-	t.Cleanup(gh.Close)
-	text := fmt.Sprintf(repoCentral, gh.URL(), jk.URL(), tToken, jk.URL(), tToken)
-	env := map[string]string{"GITHUB_WEBHOOK_SECRET": webhookSecret}
-	cfg, err := config.Parse("central.yml", []byte(text), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatalf("config: %v\n%s", err, text)
-	}
-	engine, err := rules.Compile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger, hook := test.NewNullLogger()
-	logger.SetLevel(logrus.DebugLevel)
-	log := logrus.NewEntry(logger)
-	creator, err := githubapp.New(githubapp.Options{AppID: tAppID, PrivateKey: key.PEM, BaseURL: gh.URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := actions.New(cfg, actions.Deps{Logger: log, GitHub: creator})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := pipeline.NewLive(&pipeline.Snapshot{Config: cfg, Rules: engine, Actions: set})
+	f := newFakes(t, fakejenkins.Options{User: "switchboard", Token: tToken})
+	text := fmt.Sprintf(repoCentral, f.gh.URL(), f.jk.URL(), tToken, f.jk.URL(), tToken)
+	live := f.live(t, "central.yml", text, map[string]string{"GITHUB_WEBHOOK_SECRET": webhookSecret}, actions.FollowOptions{})
+	gh, jk, hook, log, creator := f.gh, f.jk, f.hook, f.log, f.creator
 	clock := &fakeClock{t: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
 	src := reporules.NewSource(creator, log, reporules.Options{Now: clock.Now, Revalidate: time.Minute,
 		Reporter: reporules.NewCheckReporter(creator)})

@@ -103,40 +103,14 @@ func newTalkEnvWith(t *testing.T, jo fakejenkins.Options, rulesYAML, cmdYAML, je
 func newTalkEnvGate(t *testing.T, jo fakejenkins.Options, rulesYAML, cmdYAML, jenkinsExtra string, gate bool) *talkEnv {
 	t.Helper()
 	jo.User, jo.Token = "switchboard", tToken
-	jk := fakejenkins.New(jo)
-	t.Cleanup(jk.Close)
-	key, err := fakegithub.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gh := fakegithub.New(fakegithub.Options{AppID: tAppID, PublicKey: key.PublicKey()})
-	t.Cleanup(gh.Close)
-
+	f := newFakes(t, jo)
 	text := fmt.Sprintf("github: {webhook_secret: s, api_url: %q}\n"+
 		"retry: {max_attempts: 3, initial_backoff: 10ms, max_backoff: 50ms}\n"+
 		"jenkins: {main: {url: %q, user: switchboard, token: %s%s}}\n%s\nrules:\n%s",
-		gh.URL(), jk.URL(), tToken, jenkinsExtra, cmdYAML, rulesYAML)
-	cfg, err := config.Parse("talk.yml", []byte(text), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatalf("config: %v\n%s", err, text)
-	}
-	engine, err := rules.Compile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger, hook := test.NewNullLogger()
-	logger.SetLevel(logrus.DebugLevel)
-	log := logrus.NewEntry(logger)
-	creator, err := githubapp.New(githubapp.Options{AppID: tAppID, PrivateKey: key.PEM, BaseURL: gh.URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := actions.New(cfg, actions.Deps{Logger: log, GitHub: creator,
-		Follow: actions.FollowOptions{Deadline: time.Hour, FirstInterval: 5 * time.Millisecond, MaxInterval: 40 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := pipeline.NewLive(&pipeline.Snapshot{Config: cfg, Rules: engine, Actions: set})
+		f.gh.URL(), f.jk.URL(), tToken, jenkinsExtra, cmdYAML, rulesYAML)
+	live := f.live(t, "talk.yml", text, nil,
+		actions.FollowOptions{Deadline: time.Hour, FirstInterval: 5 * time.Millisecond, MaxInterval: 40 * time.Millisecond})
+	gh, jk, hook, log, creator := f.gh, f.jk, f.hook, f.log, f.creator
 
 	q := &lazyStore{}
 	handler := commands.New(creator, q, creator, log)
@@ -155,6 +129,58 @@ func newTalkEnvGate(t *testing.T, jo fakejenkins.Options, rulesYAML, cmdYAML, je
 	river.AddWorker(workers, follow)
 	st := startLazyStore(t, q, workers, log, gh)
 	return &talkEnv{store: st, gh: gh, jk: jk, logs: hook}
+}
+
+// fakes are the fake GitHub and Jenkins a test environment runs against,
+// with the App's client and a log that keeps every entry.
+type fakes struct {
+	gh      *fakegithub.Server
+	jk      *fakejenkins.Server
+	key     *fakegithub.Key
+	creator *githubapp.Creator
+	hook    *test.Hook
+	log     *logrus.Entry
+}
+
+// newFakes starts a fake Jenkins with jo and a fake GitHub for the test
+// App, both closed when the test ends.
+func newFakes(t *testing.T, jo fakejenkins.Options) *fakes {
+	t.Helper()
+	jk := fakejenkins.New(jo)
+	t.Cleanup(jk.Close)
+	key, err := fakegithub.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := fakegithub.New(fakegithub.Options{AppID: tAppID, PublicKey: key.PublicKey()})
+	t.Cleanup(gh.Close)
+	logger, hook := test.NewNullLogger()
+	logger.SetLevel(logrus.DebugLevel)
+	log := logrus.NewEntry(logger)
+	creator, err := githubapp.New(githubapp.Options{AppID: tAppID, PrivateKey: key.PEM, BaseURL: gh.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fakes{gh: gh, jk: jk, key: key, creator: creator, hook: hook, log: log}
+}
+
+// live parses the config text (reading env for ${VAR}), compiles its rules
+// and builds its actions against the fakes.
+func (f *fakes) live(t *testing.T, name, text string, env map[string]string, follow actions.FollowOptions) *pipeline.Live {
+	t.Helper()
+	cfg, err := config.Parse(name, []byte(text), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, text)
+	}
+	engine, err := rules.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := actions.New(cfg, actions.Deps{Logger: f.log, GitHub: f.creator, Follow: follow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pipeline.NewLive(&pipeline.Snapshot{Config: cfg, Rules: engine, Actions: set})
 }
 
 // startLazyStore opens and starts a store on a SQLite file with workers,
