@@ -65,17 +65,7 @@ func TestParseBenchFlags(t *testing.T) {
 func TestBacklogSamples(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "switchboard.db")
-	logger := logrus.New()
-	logger.SetOutput(io.Discard)
-	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: path, Logger: logrus.NewEntry(logger)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer st.Stop(ctx)
+	st := startStore(t, path)
 	const n = 5
 	for i := range n {
 		if _, err := st.Enqueue(ctx, store.Delivery{ID: fmt.Sprintf("d-%d", i), Event: "push", Payload: []byte(`{}`)}); err != nil {
@@ -197,17 +187,7 @@ func TestTriggerLatency(t *testing.T) {
 func TestReadStages(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "switchboard.db")
-	logger := logrus.New()
-	logger.SetOutput(io.Discard)
-	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: path, Logger: logrus.NewEntry(logger)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer st.Stop(ctx)
+	st := startStore(t, path)
 	for _, id := range []string{"d-1", "d-2", "d-3"} {
 		if _, err := st.Enqueue(ctx, store.Delivery{ID: id, Event: "push", Payload: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
@@ -295,4 +275,23 @@ func TestScrapeMetric(t *testing.T) {
 	if _, err := scrapeMetric(context.Background(), gone.URL+"/webhook", "x"); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("scrape of a 404 = %v, want an error naming it", err)
 	}
+}
+
+// startStore opens and starts an insert-only store on the SQLite file at
+// path, stopped and closed when the test ends.
+func startStore(t *testing.T, path string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	logger := logrus.New()
+	logger.SetOutput(io.Discard)
+	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: path, Logger: logrus.NewEntry(logger)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Stop(ctx) })
+	return st
 }
