@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,5 +119,18 @@ func TestSQLiteResumesRunningJobsAtStart(t *testing.T) {
 	case id := <-ran:
 		t.Errorf("discarded job %s ran", id)
 	default:
+	}
+}
+
+// A working store whose lock file cannot be created (its directory is
+// missing) is refused with the file named and the cause, before SQLite is
+// touched.
+func TestSQLiteLockFileCannotBeCreated(t *testing.T) {
+	o := newSQLiteDB(t).options(t)
+	o.DSN = filepath.Join(t.TempDir(), "missing", "switchboard.db")
+	o.Workers = workersFor(func(context.Context, *river.Job[ProcessDeliveryArgs]) error { return nil })
+	_, err := Open(context.Background(), o)
+	if err == nil || err.Error() != "store: lock file switchboard.db.lock: no such file or directory" {
+		t.Fatalf("Open: %v", err)
 	}
 }
