@@ -141,7 +141,7 @@ func Run(ctx context.Context, o Options) error {
 		PeriodicJobs: maint.periodic,
 	})
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return err // the store's errors name it ("store: ...")
 	}
 	defer st.Close()
 	q.Queue = st

@@ -12,7 +12,7 @@ import (
 
 // ErrStoreInUse is returned by Open when another process already runs the
 // jobs of the same SQLite file.
-var ErrStoreInUse = errors.New("the SQLite file is in use by another switchboard serve")
+var ErrStoreInUse = errors.New("store: the SQLite file is in use by another switchboard serve")
 
 // fileLock is an exclusive flock(2) on a sidecar file beside the SQLite
 // database, held by the one process that runs the store's jobs.

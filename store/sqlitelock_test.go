@@ -35,7 +35,7 @@ func TestSecondWorkingStoreOnOneSQLiteFileRefused(t *testing.T) {
 	if !errors.Is(err, ErrStoreInUse) {
 		t.Fatalf("second Open: %v, want ErrStoreInUse", err)
 	}
-	want := "the SQLite file is in use by another switchboard serve (" + db.dsn + ".lock held by pid " +
+	want := "store: the SQLite file is in use by another switchboard serve (" + db.dsn + ".lock held by pid " +
 		strconv.Itoa(os.Getpid()) + "); only one process may serve a SQLite store: stop the other one, or use Postgres for several replicas"
 	if err.Error() != want {
 		t.Errorf("second Open:\n got %s\nwant %s", err, want)
