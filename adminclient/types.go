@@ -5,6 +5,12 @@ import (
 	"time"
 )
 
+// Statuses are the delivery statuses the API reports and filters on, in
+// the order it decides them (docs/api.md).
+func Statuses() []string {
+	return []string{"queued", "running", "failed", "error", "succeeded", "no_match"}
+}
+
 // ActionCounts is how many of a delivery's actions are in each state.
 type ActionCounts struct {
 	Queued    int `json:"queued"`

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/adminclient"
@@ -125,7 +126,7 @@ func deliveriesList(args []string, env Env) int {
 	var f adminclient.Filter
 	c.fs.StringVar(&f.Repo, "repo", "", "only this repository (owner/name)")
 	c.fs.StringVar(&f.Event, "event", "", "only this event (push, pull_request, ...)")
-	c.fs.StringVar(&f.Status, "status", "", "only this status: queued, running, failed, error, succeeded, no_match")
+	c.fs.StringVar(&f.Status, "status", "", "only this status: "+strings.Join(adminclient.Statuses(), ", "))
 	c.fs.StringVar(&f.Q, "text", "", "free text: part of the id, event, action, repository or sender")
 	c.fs.IntVar(&f.Limit, "limit", 0, "at most this many (server default 50, at most 500)")
 	c.fs.StringVar(&f.Cursor, "cursor", "", "the next page's cursor, from a previous list")

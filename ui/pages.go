@@ -83,7 +83,7 @@ func filterOf(r *http.Request) adminclient.Filter {
 
 func (u *UI) list(w http.ResponseWriter, r *http.Request, s session) {
 	f := filterOf(r)
-	v := listView{Filter: f, CSRF: s.csrf, LoggedIn: true, Statuses: statuses,
+	v := listView{Filter: f, CSRF: s.csrf, LoggedIn: true, Statuses: adminclient.Statuses(),
 		PollMS: int(u.o.PollInterval.Milliseconds()), PollText: u.o.PollInterval.String(), Live: f.Cursor == ""}
 	page, err := u.client().List(r.Context(), f)
 	var ae *adminclient.APIError

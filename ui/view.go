@@ -12,9 +12,6 @@ import (
 	"github.com/switchboard-dev/switchboard/adminclient"
 )
 
-// statuses are the delivery statuses the API filters on (docs/api.md).
-var statuses = []string{"queued", "running", "failed", "error", "succeeded", "no_match"}
-
 // badge shows a state with an icon and a word, so that it reads without
 // colour; Class only adds the colour.
 type badge struct{ Icon, Text, Class string }
