@@ -2,28 +2,21 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/sirupsen/logrus"
 
+	"github.com/switchboard-dev/switchboard/internal/testpg"
 	"github.com/switchboard-dev/switchboard/store"
 )
-
-// postgresEnv names the Postgres the tests run against: unset, the Postgres
-// cases are skipped; set but unreachable, they fail.
-const postgresEnv = "SWITCHBOARD_TEST_POSTGRES"
 
 const token = "admin-test-token-0123456789"
 
@@ -33,28 +26,7 @@ func eachDriver(t *testing.T, fn func(t *testing.T, o store.Options)) {
 		fn(t, store.Options{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "sb.db"), Logger: quietLog()})
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := os.Getenv(postgresEnv)
-		if dsn == "" {
-			t.Skip(postgresEnv + " is not set")
-		}
-		b := make([]byte, 8)
-		if _, err := rand.Read(b); err != nil {
-			t.Fatal(err)
-		}
-		schema := "sbadmin_" + hex.EncodeToString(b)
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			conn, err := pgx.Connect(ctx, dsn)
-			if err != nil {
-				t.Errorf("drop schema: %v", err)
-				return
-			}
-			defer conn.Close(ctx)
-			if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-				t.Errorf("drop schema: %v", err)
-			}
-		})
+		dsn, schema := testpg.Schema(t, "sbadmin_")
 		fn(t, store.Options{Driver: store.DriverPostgres, DSN: dsn, Schema: schema, Logger: quietLog()})
 	})
 }

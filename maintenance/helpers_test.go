@@ -2,8 +2,6 @@ package maintenance_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/sirupsen/logrus"
@@ -20,12 +17,9 @@ import (
 
 	"github.com/switchboard-dev/switchboard/githubapp"
 	"github.com/switchboard-dev/switchboard/internal/fakegithub"
+	"github.com/switchboard-dev/switchboard/internal/testpg"
 	"github.com/switchboard-dev/switchboard/store"
 )
-
-// postgresEnv names the Postgres the tests run against: unset, the
-// Postgres cases are skipped; set but unreachable, they fail.
-const postgresEnv = "SWITCHBOARD_TEST_POSTGRES"
 
 // waitLimit bounds every wait for something asynchronous; it is a failure
 // deadline, not a measured duration.
@@ -40,28 +34,7 @@ func eachDriver(t *testing.T, fn func(t *testing.T, o store.Options)) {
 		fn(t, store.Options{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "switchboard.db"), Logger: quietLogger()})
 	})
 	t.Run(store.DriverPostgres, func(t *testing.T) {
-		dsn := os.Getenv(postgresEnv)
-		if dsn == "" {
-			t.Skip(postgresEnv + " is not set")
-		}
-		b := make([]byte, 8)
-		if _, err := rand.Read(b); err != nil {
-			t.Fatal(err)
-		}
-		schema := "sbmaint_" + hex.EncodeToString(b)
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-			defer cancel()
-			conn, err := pgx.Connect(ctx, dsn)
-			if err != nil {
-				t.Errorf("drop test schema: connect: %v", err)
-				return
-			}
-			defer conn.Close(ctx)
-			if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-				t.Errorf("drop test schema: %v", err)
-			}
-		})
+		dsn, schema := testpg.Schema(t, "sbmaint_")
 		fn(t, store.Options{Driver: store.DriverPostgres, DSN: dsn, Schema: schema, Logger: quietLogger()})
 	})
 }

@@ -9,15 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/sirupsen/logrus"
-)
 
-// postgresEnv names the Postgres the tests run against; unset, the Postgres
-// cases are skipped, set but unreachable, they fail.
-const postgresEnv = "SWITCHBOARD_TEST_POSTGRES"
+	"github.com/switchboard-dev/switchboard/internal/testpg"
+)
 
 // waitLimit bounds every wait for something asynchronous (a job to run, an
 // event); it is a failure deadline, not a measured duration.
@@ -46,24 +43,7 @@ func newSQLiteDB(t testing.TB) testDB {
 }
 
 func newPostgresDB(t testing.TB) testDB {
-	dsn := os.Getenv(postgresEnv)
-	if dsn == "" {
-		t.Skip(postgresEnv + " is not set")
-	}
-	schema := "sbtest_" + randomHex(t, 8)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop test schema: connect: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop test schema: %v", err)
-		}
-	})
+	dsn, schema := testpg.Schema(t, "sbtest_")
 	return testDB{driver: DriverPostgres, dsn: dsn, schema: schema}
 }
 
