@@ -136,14 +136,9 @@ func factsOf(ev *Event) *facts {
 	return f
 }
 
-// match tests every condition but paths; exprErr is set when the expression
-// failed at run time (which is no match).
-func (c *conditions) match(f *facts, env map[string]any) (ok bool, exprErr error) {
-	return c.check(f, env, nil)
-}
-
-// check is match, telling tr (when not nil) of each condition it tests, in
-// order, up to the first that fails. The detail strings are built only
+// check tests every condition but paths; exprErr is set when the
+// expression failed at run time (which is no match). It tells tr (when not
+// nil) of each condition it tests, in order, up to the first that fails. The detail strings are built only
 // when tr is set, so matching without an explanation costs a nil check per
 // condition.
 func (c *conditions) check(f *facts, env map[string]any, tr *trace) (ok bool, exprErr error) {
