@@ -52,6 +52,13 @@ func CommandText(c Command, login, association string) string {
 	return fmt.Sprintf("command %s by %s (%s)", name, login, association)
 }
 
+// Involves implements pipeline.Conversation: comments, and re-runs asked
+// for from the Checks tab.
+func (h *Handler) Involves(ev *rules.Event) bool {
+	return ev.Event == "issue_comment" ||
+		(ev.Event == "check_run" || ev.Event == "check_suite") && ev.Action == "rerequested"
+}
+
 // Jobs implements pipeline.Conversation.
 func (h *Handler) Jobs(ctx context.Context, snap *pipeline.Snapshot, ev *rules.Event) ([]actions.Job, error) {
 	switch {

@@ -24,6 +24,9 @@ type Conversation interface {
 	// error marked Retryable means nothing was done yet and the delivery
 	// is worth another try; any other error is reported with the jobs.
 	Jobs(ctx context.Context, snap *Snapshot, ev *rules.Event) ([]actions.Job, error)
+	// Involves reports whether Jobs may do anything for ev. It looks at ev
+	// only: a delivery it says no to is decided without the Conversation.
+	Involves(ev *rules.Event) bool
 }
 
 // RetryableError is a Conversation failure before any effect: the
@@ -70,8 +73,23 @@ func (p *Processor) WithTalk(t Talk) *Processor {
 // returns the jobs and each rule's explanation with the errors reported
 // beside them, or retry: an error after which the whole delivery is tried
 // again.
-func (p *Processor) evaluate(ctx context.Context, snap *Snapshot, ev *rules.Event, log *logrus.Entry) (jobs []actions.Job, explained []rules.Explanation, evalErr, retry error) {
-	jobs, explained, evalErr = snap.Rules.Explain(ctx, ev, p.files)
+//
+// Offline, evaluate calls nothing outside the process: where deciding
+// would need GitHub's API or a store write (a pull request's files, a
+// repository's rules, the App's bot login, a fork's approval, a
+// conversation, a superseding rule's head), it returns retry wrapping
+// errNeedsAPI instead (see Decide).
+func (p *Processor) evaluate(ctx context.Context, snap *Snapshot, ev *rules.Event, log *logrus.Entry, offline bool) (jobs []actions.Job, explained []rules.Explanation, evalErr, retry error) {
+	files := p.files
+	if offline && files != nil {
+		files = offlineFiles{}
+	}
+	if offline && (p.repo != nil && snap.Config != nil && snap.Config.RepoRules.Enabled ||
+		p.talk.Self != nil && senderType(ev) == "Bot" ||
+		p.talk.Conversation != nil && p.talk.Conversation.Involves(ev)) {
+		return nil, nil, nil, errNeedsAPI
+	}
+	jobs, explained, evalErr = snap.Rules.Explain(ctx, ev, files)
 	var listErr *rules.FileListError
 	if evalErr != nil && (ctx.Err() != nil || errors.As(evalErr, &listErr)) {
 		return nil, nil, nil, evalErr
@@ -97,6 +115,9 @@ func (p *Processor) evaluate(ctx context.Context, snap *Snapshot, ev *rules.Even
 		}
 		jobs = kept
 		explained = markSelf(snap.Config, explained)
+	}
+	if offline && (p.talk.Gate != nil && gated(snap, ev, jobs) || p.talk.Heads != nil && p.supersedes(snap.Config, ev, jobs)) {
+		return nil, nil, nil, errNeedsAPI
 	}
 	if jobs, explained, err = p.gate(ctx, snap, ev, jobs, explained); err != nil {
 		var re *RetryableError

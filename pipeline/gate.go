@@ -27,14 +27,7 @@ type Gate interface {
 // without trusted_only: false, and says why in those rules'
 // explanations. Nothing is asked of the Gate when no such job matched.
 func (p *Processor) gate(ctx context.Context, snap *Snapshot, ev *rules.Event, jobs []actions.Job, explained []rules.Explanation) ([]actions.Job, []rules.Explanation, error) {
-	if ev.Event != "pull_request" {
-		return jobs, explained, nil
-	}
-	gated := false
-	for _, j := range jobs {
-		gated = gated || !ruleConfig(snap.Config, j.Rule).RunsUntrusted()
-	}
-	if !gated {
+	if !gated(snap, ev, jobs) {
 		return jobs, explained, nil
 	}
 	var reason string
@@ -65,6 +58,20 @@ func (p *Processor) gate(ctx context.Context, snap *Snapshot, ev *rules.Event, j
 		}
 	}
 	return kept, markHeld(snap.Config, explained, reason), err
+}
+
+// gated reports whether ev is a pull request event and some of jobs come
+// from rules that run only for trusted authors.
+func gated(snap *Snapshot, ev *rules.Event, jobs []actions.Job) bool {
+	if ev.Event != "pull_request" {
+		return false
+	}
+	for _, j := range jobs {
+		if !ruleConfig(snap.Config, j.Rule).RunsUntrusted() {
+			return true
+		}
+	}
+	return false
 }
 
 // markHeld turns every matched rule without trusted_only: false into one

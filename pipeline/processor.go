@@ -115,48 +115,14 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[store.ProcessDelive
 		}
 		return river.JobCancel(err)
 	}
-	log = log.WithFields(logrus.Fields{logfield.Action: ev.Action, logfield.Repo: ev.Repository.FullName})
-
-	snap := p.live.Load()
-	jobs, explained, evalErr, retryErr := p.evaluate(ctx, snap, ev, log)
+	dec, retryErr := p.decide(ctx, d, ev, log, start, false)
 	if retryErr != nil {
 		// GitHub did not list the pull request's files (or did not answer
 		// a command's look-up), or we are shutting down: nothing was
 		// decided, so the whole delivery is tried again.
 		return retryErr
 	}
-
-	rec := store.Processing{
-		Delivery: d.ID, Action: ev.Action, Repo: ev.Repository.FullName, Sender: ev.Sender,
-		Status: store.ProcessedOK, Rules: ruleRecords(explained), At: p.now(),
-	}
-	if evalErr != nil {
-		rec.Status, rec.Error = store.ProcessedError, evalErr.Error()
-	}
-	var red redactor
-	if len(jobs) > 0 {
-		red = newRedactor(snap.Config.SecretValues())
-	}
-	for i := range jobs {
-		j := &jobs[i]
-		params, err := paramsOf(j, red)
-		if err != nil {
-			return fmt.Errorf("record action params: %w", err)
-		}
-		rec.Actions = append(rec.Actions, store.QueuedAction{
-			Rule: j.Rule, Index: j.Index, Kind: j.Kind, Params: params, Links: queuedLinks(j, ev),
-			Job: river.InsertManyParams{
-				Args: RunActionArgs{Delivery: j.Delivery, Rule: j.Rule, Index: j.Index, Job: *j, ReceivedAt: d.ReceivedAt},
-				InsertOpts: &river.InsertOpts{
-					// Runner counts attempts itself (snoozes do not count in River);
-					// this only bounds rescues of a job whose process died.
-					MaxAttempts: 1000,
-					UniqueOpts:  river.UniqueOpts{ByArgs: true},
-				},
-			},
-		})
-	}
-	inserted, err := p.queue.RecordProcessing(ctx, rec)
+	inserted, err := p.queue.RecordProcessing(ctx, dec.rec)
 	if errors.Is(err, store.ErrNotFound) {
 		log.WithField(logfield.Status, "missing").Warn("delivery not in store; skipped")
 		p.metrics.delivery(d.Event, "missing")
@@ -165,25 +131,7 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[store.ProcessDelive
 	if err != nil {
 		return fmt.Errorf("queue actions: %w", err)
 	}
-
-	status := "processed"
-	fields := logrus.Fields{
-		logfield.Status:   status,
-		"actions":         len(jobs),
-		"queued":          inserted,
-		logfield.Duration: p.now().Sub(start).Seconds(),
-	}
-	if evalErr != nil {
-		// Some actions failed to render, or some rule's expr failed on this
-		// payload; the rest are queued. A retry would fail the same way.
-		status = ruleErrorStatus(evalErr)
-		fields[logfield.Status] = status
-		log.WithFields(fields).WithError(evalErr).Error("delivery processed with rule errors")
-		p.metrics.delivery(d.Event, status)
-		return nil
-	}
-	log.WithFields(fields).Info("delivery processed")
-	p.metrics.delivery(d.Event, status)
+	p.done(d.Event, dec, inserted)
 	return nil
 }
 

@@ -119,7 +119,8 @@ func Run(ctx context.Context, o Options) error {
 	// processor decodes.
 	bodies := handlers.NewBodyBudget(cfg.Server.MaxInflightBodyBytes)
 	tk := talk(gh, func() *store.Store { return st }, files, log)
-	river.AddWorker(workers, repoRules(pipeline.NewProcessor(q, live, files, log.WithField(logfield.Component, "processor"), metrics, o.Now).WithBudget(bodies).WithTalk(tk), gh, o.Registry, log))
+	processor := repoRules(pipeline.NewProcessor(q, live, files, log.WithField(logfield.Component, "processor"), metrics, o.Now).WithBudget(bodies).WithTalk(tk), gh, o.Registry, log)
+	river.AddWorker(workers, processor)
 	follow := pipeline.NewFollow(q, live, log.WithField(logfield.Component, "follow"), o.Now).WithHeads(tk.Heads)
 	river.AddWorker(workers, pipeline.NewRunner(q, live, log.WithField(logfield.Component, "runner"), metrics, o.Now).WithFollowups(follow).WithHeads(tk.Heads))
 	river.AddWorker(workers, follow)
@@ -156,7 +157,7 @@ func Run(ctx context.Context, o Options) error {
 		Logger:          log.WithField(logfield.Component, "intake"),
 		Registry:        o.Registry,
 		Now:             o.Now,
-	}, st)
+	}, pipeline.NewIntake(st, processor))
 	if err != nil {
 		return err
 	}

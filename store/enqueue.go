@@ -24,9 +24,13 @@ const batchTimeout = 8 * time.Second
 const batchMaxBytes = 4 << 20
 
 type enqueueReq struct {
-	ctx   context.Context
-	d     Delivery
-	reply chan enqueueResult // buffered: the writer never blocks on it
+	ctx context.Context
+	d   Delivery
+	// decided, when set, is what processing the delivery decided before it
+	// was stored (EnqueueDecided): it is written instead of a
+	// ProcessDeliveryArgs job.
+	decided *processingWrite
+	reply   chan enqueueResult // buffered: the writer never blocks on it
 }
 
 type enqueueResult struct {
@@ -46,6 +50,28 @@ type enqueueResult struct {
 // are waiting (up to BatchMaxSize, waiting at most BatchMaxWait for more)
 // share one transaction (DESIGN.md, "River on SQLite").
 func (s *Store) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
+	return s.enqueue(ctx, d, nil)
+}
+
+// EnqueueDecided is Enqueue for a delivery already processed: instead of a
+// ProcessDeliveryArgs job, p (what processing decided: the rules'
+// explanations and the actions' jobs) is written in the same transaction
+// as the delivery, as RecordProcessing would write it. So a delivery whose
+// rules can be decided without GitHub's API costs one job per action and
+// no processing hop (docs/architecture.md, "Match at commit time"). A
+// duplicate writes nothing of p. p.Delivery must be d.ID.
+func (s *Store) EnqueueDecided(ctx context.Context, d Delivery, p Processing) (duplicate bool, err error) {
+	if p.Delivery != d.ID {
+		return false, errors.New("store: the processing is not the delivery's")
+	}
+	w, err := prepareProcessing(p)
+	if err != nil {
+		return false, err
+	}
+	return s.enqueue(ctx, d, w)
+}
+
+func (s *Store) enqueue(ctx context.Context, d Delivery, decided *processingWrite) (duplicate bool, err error) {
 	if d.ID == "" {
 		return false, errors.New("store: delivery has no ID")
 	}
@@ -58,7 +84,7 @@ func (s *Store) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 	if d.Payload == nil {
 		d.Payload = []byte{}
 	}
-	r := &enqueueReq{ctx: ctx, d: d, reply: make(chan enqueueResult, 1)}
+	r := &enqueueReq{ctx: ctx, d: d, decided: decided, reply: make(chan enqueueResult, 1)}
 
 	s.mu.RLock()
 	if s.state != stateRunning {
@@ -189,11 +215,20 @@ func (s *Store) flush(batch []*enqueueReq) {
 		}
 		params := make([]river.InsertManyParams, 0, len(inserted))
 		for _, r := range candidates {
-			if inserted[r.d.ID] {
+			switch {
+			case !inserted[r.d.ID]:
+			case r.decided != nil:
+				if _, err := s.writeProcessing(ctx, tx, jobs, r.decided); err != nil {
+					return err
+				}
+			default:
 				params = append(params, river.InsertManyParams{
 					Args: ProcessDeliveryArgs{Delivery: r.d.ID, Event: r.d.Event, Size: int64(len(r.d.Payload))},
 				})
 			}
+		}
+		if len(params) == 0 {
+			return nil
 		}
 		_, err = jobs.insertFast(ctx, params)
 		return err

@@ -85,25 +85,8 @@ func ActionID(delivery, rule string, index int) string {
 // outcomes of actions already under way as they are. ErrNotFound if the
 // delivery is not stored.
 func (s *Store) RecordProcessing(ctx context.Context, p Processing) (inserted int, err error) {
-	if p.At.IsZero() {
-		p.At = time.Now()
-	}
-	rulesJSON, err := json.Marshal(p.Rules)
+	w, err := prepareProcessing(p)
 	if err != nil {
-		return 0, fmt.Errorf("store: encode explanations: %w", err)
-	}
-	matched := 0
-	for _, r := range p.Rules {
-		if r.Matched {
-			matched++
-		}
-	}
-	jobs := make([]river.InsertManyParams, len(p.Actions))
-	for i, a := range p.Actions {
-		jobs[i] = a.Job
-	}
-	chunks, err := splitRepeats(jobs)
-	if err != nil && len(jobs) > 0 {
 		return 0, err
 	}
 	err = s.q.inTx(ctx, false, func(ctx context.Context, tx querier, tj txJobs) error {
@@ -115,65 +98,7 @@ func (s *Store) RecordProcessing(ctx context.Context, p Processing) (inserted in
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO delivery_results
-				(delivery_id, action, repo, sender, status, error, processed_at, rules_matched, explanation)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			ON CONFLICT (delivery_id) DO UPDATE SET
-				action = excluded.action, repo = excluded.repo, sender = excluded.sender, status = excluded.status,
-				error = excluded.error, processed_at = excluded.processed_at, rules_matched = excluded.rules_matched,
-				explanation = excluded.explanation`,
-			p.Delivery, p.Action, p.Repo, p.Sender, p.Status, p.Error, s.dialect.timeArg(p.At), matched, string(rulesJSON)); err != nil {
-			return err
-		}
-		inserted = 0
-		if len(jobs) == 0 {
-			return nil
-		}
-		var ids []int64
-		for _, c := range chunks {
-			res, err := tj.insert(ctx, c)
-			if err != nil {
-				return err
-			}
-			for _, r := range res {
-				if !r.UniqueSkippedAsDuplicate {
-					inserted++
-				}
-				ids = append(ids, r.Job.ID)
-			}
-		}
-		// One statement for every action's outcome row.
-		var b strings.Builder
-		b.WriteString(`INSERT INTO action_outcomes
-			(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
-			 action_id, seq, params, links, job_id, job_kind, job_args) VALUES `)
-		const cols = 13
-		args := make([]any, 0, cols*len(p.Actions))
-		for i, a := range p.Actions {
-			enc, err := json.Marshal(a.Job.Args)
-			if err != nil {
-				return err
-			}
-			links, err := encodeLinks(a.Links)
-			if err != nil {
-				return err
-			}
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			n := cols * i
-			ph := func(k int) string { return "$" + strconv.Itoa(n+k) }
-			b.WriteString("(" + ph(1) + "," + ph(2) + "," + ph(3) + "," + ph(4) + "," + ph(5) + ",0,'',''," + ph(6) + "," +
-				ph(7) + "," + ph(8) + "," + ph(9) + "," + ph(10) + "," + ph(11) + "," + ph(12) + "," + ph(13) + ")")
-			args = append(args, p.Delivery, a.Rule, a.Index, a.Kind, OutcomePending, s.dialect.timeArg(p.At),
-				ActionID(p.Delivery, a.Rule, a.Index), i, string(a.Params), links, ids[i], a.Job.Args.Kind(), string(enc))
-		}
-		b.WriteString(`
-			ON CONFLICT (delivery_id, rule_name, action_index) DO UPDATE SET
-				action_id = excluded.action_id, seq = excluded.seq, params = excluded.params,
-				links = CASE WHEN action_outcomes.links = '' THEN excluded.links ELSE action_outcomes.links END,
-				job_id = excluded.job_id, job_kind = excluded.job_kind, job_args = excluded.job_args`)
-		_, err = tx.exec(ctx, b.String(), args...)
+		inserted, err = s.writeProcessing(ctx, tx, tj, w)
 		return err
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -181,6 +106,109 @@ func (s *Store) RecordProcessing(ctx context.Context, p Processing) (inserted in
 	}
 	if err != nil {
 		return 0, unavailable("record processing", err)
+	}
+	return inserted, nil
+}
+
+// processingWrite is a Processing made ready to write: the encoding done
+// outside the transaction, so that a batch's transaction holds the
+// connection only for its statements.
+type processingWrite struct {
+	p         Processing
+	rulesJSON []byte
+	matched   int
+	chunks    [][]river.InsertManyParams // the actions' jobs, cut by splitRepeats
+}
+
+func prepareProcessing(p Processing) (*processingWrite, error) {
+	if p.At.IsZero() {
+		p.At = time.Now()
+	}
+	rulesJSON, err := json.Marshal(p.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode explanations: %w", err)
+	}
+	w := &processingWrite{p: p, rulesJSON: rulesJSON}
+	for _, r := range p.Rules {
+		if r.Matched {
+			w.matched++
+		}
+	}
+	if len(p.Actions) > 0 {
+		jobs := make([]river.InsertManyParams, len(p.Actions))
+		for i, a := range p.Actions {
+			jobs[i] = a.Job
+		}
+		if w.chunks, err = splitRepeats(jobs); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// writeProcessing writes w's result row, its actions' jobs and their
+// pending outcomes in tx, and returns how many jobs were new.
+func (s *Store) writeProcessing(ctx context.Context, tx querier, tj txJobs, w *processingWrite) (inserted int, err error) {
+	p := w.p
+	if _, err := tx.exec(ctx, `INSERT INTO delivery_results
+			(delivery_id, action, repo, sender, status, error, processed_at, rules_matched, explanation)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (delivery_id) DO UPDATE SET
+			action = excluded.action, repo = excluded.repo, sender = excluded.sender, status = excluded.status,
+			error = excluded.error, processed_at = excluded.processed_at, rules_matched = excluded.rules_matched,
+			explanation = excluded.explanation`,
+		p.Delivery, p.Action, p.Repo, p.Sender, p.Status, p.Error, s.dialect.timeArg(p.At), w.matched, string(w.rulesJSON)); err != nil {
+		return 0, err
+	}
+	if len(p.Actions) == 0 {
+		return 0, nil
+	}
+	var ids []int64
+	for _, c := range w.chunks {
+		res, err := tj.insert(ctx, c)
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range res {
+			if !r.UniqueSkippedAsDuplicate {
+				inserted++
+			}
+			ids = append(ids, r.Job.ID)
+		}
+	}
+	// One statement for every action's outcome row.
+	var b strings.Builder
+	b.WriteString(`INSERT INTO action_outcomes
+		(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
+		 action_id, seq, params, links, job_id, job_kind, job_args) VALUES `)
+	const cols = 13
+	args := make([]any, 0, cols*len(p.Actions))
+	for i, a := range p.Actions {
+		enc, err := json.Marshal(a.Job.Args)
+		if err != nil {
+			return 0, err
+		}
+		links, err := encodeLinks(a.Links)
+		if err != nil {
+			return 0, err
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		n := cols * i
+		ph := func(k int) string { return "$" + strconv.Itoa(n+k) }
+		b.WriteString("(" + ph(1) + "," + ph(2) + "," + ph(3) + "," + ph(4) + "," + ph(5) + ",0,'',''," + ph(6) + "," +
+			ph(7) + "," + ph(8) + "," + ph(9) + "," + ph(10) + "," + ph(11) + "," + ph(12) + "," + ph(13) + ")")
+		args = append(args, p.Delivery, a.Rule, a.Index, a.Kind, OutcomePending, s.dialect.timeArg(p.At),
+			ActionID(p.Delivery, a.Rule, a.Index), i, string(a.Params), links, ids[i], a.Job.Args.Kind(), string(enc))
+	}
+	b.WriteString(`
+		ON CONFLICT (delivery_id, rule_name, action_index) DO UPDATE SET
+			action_id = excluded.action_id, seq = excluded.seq, params = excluded.params,
+			links = CASE WHEN action_outcomes.links = '' THEN excluded.links ELSE action_outcomes.links END,
+			job_id = excluded.job_id, job_kind = excluded.job_kind, job_args = excluded.job_args`)
+	if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+		return 0, err
 	}
 	return inserted, nil
 }

@@ -1,0 +1,49 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/switchboard-dev/switchboard/store"
+)
+
+// IntakeStore is what Intake needs of the store (package store implements
+// it).
+type IntakeStore interface {
+	Enqueue(ctx context.Context, d store.Delivery) (duplicate bool, err error)
+	EnqueueDecided(ctx context.Context, d store.Delivery, p store.Processing) (duplicate bool, err error)
+	Ping(ctx context.Context) error
+}
+
+// Intake is where a verified delivery goes (handlers.DeliveryStore): it
+// matches the delivery at commit time when the processor can decide it
+// without leaving the process, and stores it with its action jobs in the
+// one transaction that answers GitHub; any other delivery is stored with a
+// "process delivery" job, as before. Data still flows one way: handlers ->
+// Intake (rules, then store) -> actions (docs/architecture.md).
+type Intake struct {
+	store     IntakeStore
+	processor *Processor
+}
+
+// NewIntake returns an Intake that stores through st and decides with p.
+func NewIntake(st IntakeStore, p *Processor) *Intake {
+	return &Intake{store: st, processor: p}
+}
+
+// Enqueue stores d (see store.Store.Enqueue); a delivery Decide could
+// decide is stored with its processing record and action jobs instead of a
+// processing job.
+func (in *Intake) Enqueue(ctx context.Context, d store.Delivery) (duplicate bool, err error) {
+	dec, ok := in.processor.Decide(ctx, d)
+	if !ok {
+		return in.store.Enqueue(ctx, d)
+	}
+	duplicate, err = in.store.EnqueueDecided(ctx, d, dec.Processing)
+	if err == nil {
+		dec.Stored(duplicate)
+	}
+	return duplicate, err
+}
+
+// Ping reports whether the store is reachable.
+func (in *Intake) Ping(ctx context.Context) error { return in.store.Ping(ctx) }
