@@ -55,11 +55,12 @@ func NewBodyBudget(total int64) *budget.Budget {
 // of at most SmallBodyBytes may use: an eighth.
 func ReservedShare(total int64) int64 { return total / 8 }
 
-// DeliveryStore is what intake needs of the store (package store implements
-// it).
+// DeliveryStore is what intake needs of the store (package store
+// implements it; serve gives pipeline.Intake, which decides the delivery
+// first when it can).
 type DeliveryStore interface {
-	// Enqueue commits the delivery and the job that processes it, in one
-	// transaction. duplicate is true when a delivery with the same ID was
+	// Enqueue commits the delivery and the job that processes it (or what
+	// processing it decided), in one transaction. duplicate is true when a delivery with the same ID was
 	// already stored; nothing is enqueued again then.
 	Enqueue(ctx context.Context, d store.Delivery) (duplicate bool, err error)
 	// Ping reports whether the store is reachable.

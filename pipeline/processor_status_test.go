@@ -132,6 +132,7 @@ type processEnv struct {
 	live  *Live
 	log   *logrus.Entry
 	logs  *test.Hook
+	dsn   string // the SQLite file
 }
 
 // snapshotOf compiles cfgYAML into a Snapshot.
@@ -158,7 +159,8 @@ func newProcessEnv(t *testing.T, cfgYAML string) *processEnv {
 	logger, hook := test.NewNullLogger()
 	log := logrus.NewEntry(logger)
 	live := NewLive(snapshotOf(t, cfgYAML, log))
-	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "sb.db"), Logger: log})
+	dsn := filepath.Join(t.TempDir(), "sb.db")
+	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: dsn, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,5 +174,5 @@ func newProcessEnv(t *testing.T, cfgYAML string) *processEnv {
 		_ = st.Stop(sctx)
 	})
 	q := &countingQueue{Store: st}
-	return &processEnv{p: NewProcessor(q, live, nil, log, NewMetrics(nil), nil), store: st, queue: q, live: live, log: log, logs: hook}
+	return &processEnv{p: NewProcessor(q, live, nil, log, NewMetrics(nil), nil), store: st, queue: q, live: live, log: log, logs: hook, dsn: dsn}
 }
