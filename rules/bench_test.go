@@ -127,3 +127,17 @@ func BenchmarkNewEventPullRequest(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNewEventPush converts GitHub's 8.8 KB example push, the size
+// scripts/bench-intake.sh sends; every delivery is parsed once, on the
+// request path when the processor decides it there.
+func BenchmarkNewEventPush(b *testing.B) {
+	data := readPayload(b, "push.branch.json")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := NewEvent("push", "bench", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/google/go-github/v60/github"
 
 	"github.com/switchboard-dev/switchboard/config"
@@ -126,7 +127,7 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 		fillGeneric(ev, raw)
 		return ev, nil
 	}
-	parsed, err := github.ParseWebHook(name, payload)
+	parsed, err := parseTyped(name, payload)
 	if err != nil {
 		return nil, fmt.Errorf("%s payload: %w", name, err)
 	}
@@ -167,6 +168,34 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 	}
 	ev.ShortSHA = shortSHA(ev.SHA)
 	return ev, nil
+}
+
+// parseTyped decodes payload into go-github's type for the event name, as
+// github.ParseWebHook would, with encoding/json's rules (jsonOptions).
+func parseTyped(name string, payload []byte) (any, error) {
+	var v any
+	switch name {
+	case "push":
+		v = &github.PushEvent{}
+	case "pull_request":
+		v = &github.PullRequestEvent{}
+	case "issues":
+		v = &github.IssuesEvent{}
+	case "issue_comment":
+		v = &github.IssueCommentEvent{}
+	case "ping":
+		v = &github.PingEvent{}
+	case "installation":
+		v = &github.InstallationEvent{}
+	case "installation_repositories":
+		v = &github.InstallationRepositoriesEvent{}
+	default:
+		return nil, fmt.Errorf("no type for event %q", name)
+	}
+	if err := jsonv2.Unmarshal(payload, v, jsonOptions); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // isTyped reports whether NewEvent converts name through go-github's types;

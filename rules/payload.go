@@ -2,63 +2,111 @@ package rules
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
-// decodePayload decodes a JSON object into maps. Numbers are decoded with
-// UseNumber and then turned into int64 when whole and in range, else float64:
-// templates then print IDs as written, and expr compares them with int
-// literals without conversions.
+// jsonOptions are encoding/json's (v1) rules, kept for what webhooks send:
+// invalid UTF-8 is replaced rather than refused, and a repeated key keeps
+// its last value. Decoding goes through go-json-experiment/json (the
+// encoding/json/v2 to be) because it does the same work in about half the
+// time and a third of the garbage (docs/BENCHMARKS.md, "Parsing a
+// payload"), and every delivery is parsed on the request path.
+var jsonOptions = jsonv1.DefaultOptionsV1()
+
+// decodePayload decodes a JSON object into maps. Numbers are turned into
+// int64 when whole and in range, else float64 (the digits as a string
+// when out of float64's range): templates then print IDs as written, and
+// expr compares them with int literals without conversions.
 func decodePayload(data []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		if errors.Is(err, io.EOF) {
+	dec := jsontext.NewDecoder(bytes.NewReader(data), jsonOptions)
+	if dec.PeekKind() == 0 {
+		if _, err := dec.ReadToken(); errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("empty payload: want a JSON object")
+		} else if err != nil {
+			return nil, fmt.Errorf("not valid JSON: %w", err)
 		}
+	}
+	v, err := decodeValue(dec)
+	if err != nil {
 		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("not valid JSON: data after the top-level value")
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("a JSON %s, want an object", jsonKind(v))
 	}
-	normaliseNumbers(obj)
 	return obj, nil
 }
 
-func normaliseNumbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = normaliseNumbers(e)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = normaliseNumbers(e)
-		}
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		f, err := t.Float64()
-		if err != nil {
-			// Out of float64 range: keep the digits rather than lose them.
-			return t.String()
-		}
-		if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
-			return int64(f)
-		}
-		return f
+// decodeValue reads the next JSON value of dec as maps, slices, strings,
+// bools, nil and numbers (see number).
+func decodeValue(dec *jsontext.Decoder) (any, error) {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return nil, err
 	}
-	return v
+	switch tok.Kind() {
+	case '{':
+		m := map[string]any{}
+		for dec.PeekKind() != '}' {
+			k, err := dec.ReadToken()
+			if err != nil {
+				return nil, err
+			}
+			name := k.String()
+			v, err := decodeValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			m[name] = v
+		}
+		_, err := dec.ReadToken()
+		return m, err
+	case '[':
+		a := []any{}
+		for dec.PeekKind() != ']' {
+			v, err := decodeValue(dec)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		_, err := dec.ReadToken()
+		return a, err
+	case '"':
+		return tok.String(), nil
+	case '0':
+		return number(tok.String()), nil
+	case 't', 'f':
+		return tok.Bool(), nil
+	}
+	return nil, nil // null
+}
+
+// number is a JSON number as int64 when whole and in range, else float64;
+// the digits themselves when out of float64's range.
+func number(s string) any {
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		// Out of float64 range: keep the digits rather than lose them.
+		return s
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+		return int64(f)
+	}
+	return f
 }
 
 func jsonKind(v any) string {

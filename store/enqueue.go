@@ -214,11 +214,13 @@ func (s *Store) flush(batch []*enqueueReq) {
 			return err
 		}
 		params := make([]river.InsertManyParams, 0, len(inserted))
+		var decided []*processingWrite
 		for _, r := range candidates {
 			switch {
 			case !inserted[r.d.ID]:
 			case r.decided != nil:
-				if _, err := s.writeProcessing(ctx, tx, jobs, r.decided); err != nil {
+				decided = append(decided, r.decided)
+				if _, err := s.writeActions(ctx, tx, jobs, r.decided); err != nil {
 					return err
 				}
 			default:
@@ -226,6 +228,9 @@ func (s *Store) flush(batch []*enqueueReq) {
 					Args: ProcessDeliveryArgs{Delivery: r.d.ID, Event: r.d.Event, Size: int64(len(r.d.Payload))},
 				})
 			}
+		}
+		if err := s.writeResults(ctx, tx, decided); err != nil {
+			return err
 		}
 		if len(params) == 0 {
 			return nil

@@ -149,17 +149,52 @@ func prepareProcessing(p Processing) (*processingWrite, error) {
 // writeProcessing writes w's result row, its actions' jobs and their
 // pending outcomes in tx, and returns how many jobs were new.
 func (s *Store) writeProcessing(ctx context.Context, tx querier, tj txJobs, w *processingWrite) (inserted int, err error) {
-	p := w.p
-	if _, err := tx.exec(ctx, `INSERT INTO delivery_results
+	if err := s.writeResults(ctx, tx, []*processingWrite{w}); err != nil {
+		return 0, err
+	}
+	return s.writeActions(ctx, tx, tj, w)
+}
+
+// writeResults writes the result rows of ws (what processing found, the
+// rules' explanations) in one statement.
+func (s *Store) writeResults(ctx context.Context, tx querier, ws []*processingWrite) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO delivery_results
 			(delivery_id, action, repo, sender, status, error, processed_at, rules_matched, explanation)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		VALUES `)
+	const cols = 9
+	args := make([]any, 0, cols*len(ws))
+	for i, w := range ws {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := 1; c <= cols; c++ {
+			if c > 1 {
+				b.WriteByte(',')
+			}
+			b.WriteString("$" + strconv.Itoa(cols*i+c))
+		}
+		b.WriteByte(')')
+		p := w.p
+		args = append(args, p.Delivery, p.Action, p.Repo, p.Sender, p.Status, p.Error, s.dialect.timeArg(p.At), w.matched, string(w.rulesJSON))
+	}
+	b.WriteString(`
 		ON CONFLICT (delivery_id) DO UPDATE SET
 			action = excluded.action, repo = excluded.repo, sender = excluded.sender, status = excluded.status,
 			error = excluded.error, processed_at = excluded.processed_at, rules_matched = excluded.rules_matched,
-			explanation = excluded.explanation`,
-		p.Delivery, p.Action, p.Repo, p.Sender, p.Status, p.Error, s.dialect.timeArg(p.At), w.matched, string(w.rulesJSON)); err != nil {
-		return 0, err
-	}
+			explanation = excluded.explanation`)
+	_, err := tx.exec(ctx, b.String(), args...)
+	return err
+}
+
+// writeActions queues w's actions' jobs and writes their pending outcomes
+// in tx, and returns how many jobs were new.
+func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, w *processingWrite) (inserted int, err error) {
+	p := w.p
 	if len(p.Actions) == 0 {
 		return 0, nil
 	}

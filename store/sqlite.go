@@ -27,7 +27,10 @@ import (
 //     fetches and completions, one transaction each). Durable transactions,
 //     the ones that answer GitHub, switch to FULL for their commit: see
 //     beginSQLite.
-func sqliteDSN(path string) (string, error) {
+//
+// ownCheckpoints turns SQLite's automatic checkpoint off: the owner of the
+// file runs them on a connection of its own (checkpoint.go).
+func sqliteDSN(path string, ownCheckpoints bool) (string, error) {
 	if strings.ContainsRune(path, '?') {
 		return "", errors.New("store: sqlite path must not contain '?'")
 	}
@@ -35,6 +38,9 @@ func sqliteDSN(path string) (string, error) {
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	if ownCheckpoints {
+		q.Add("_pragma", "wal_autocheckpoint(0)")
+	}
 	q.Set("_txlock", "immediate")
 	return path + "?" + q.Encode(), nil
 }
@@ -95,7 +101,10 @@ func restoreSynchronous(conn *sql.Conn) {
 }
 
 func openSQLite(ctx context.Context, o Options) (queue, error) {
-	dsn, err := sqliteDSN(o.DSN)
+	// The process that runs the jobs owns the file (see fileLock); an
+	// insert-only store (a tool, a benchmark) takes no lock.
+	owner := o.Workers != nil
+	dsn, err := sqliteDSN(o.DSN, owner)
 	if err != nil {
 		return nil, err
 	}
@@ -103,16 +112,15 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 	if err != nil {
 		return nil, errors.New("store: sqlite DSN cannot be parsed")
 	}
-	// The process that runs the jobs owns the file (see fileLock); an
-	// insert-only store (a tool, a benchmark) takes no lock.
 	var lock *fileLock
-	if o.Workers != nil {
+	if owner {
 		if lock, err = lockSQLite(o.DSN); err != nil {
 			return nil, err
 		}
 	}
 	db := sql.OpenDB(stmtCacheConnector{connector})
-	closeAll := func() error { return errors.Join(db.Close(), lock.release()) }
+	var ckpt *checkpointer
+	closeAll := func() error { return errors.Join(ckpt.close(), db.Close(), lock.release()) }
 	// River and the batch writer share this one connection; SQLite allows
 	// one writer at a time anyway, and queueing in database/sql is cheaper
 	// than SQLITE_BUSY retries.
@@ -123,6 +131,13 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 	if err := db.PingContext(ctx); err != nil {
 		_ = closeAll()
 		return nil, unavailable("open sqlite", err)
+	}
+
+	if owner {
+		if ckpt, err = startCheckpointer(ctx, o.DSN, o.Logger.WithField(logfield.Component, "store")); err != nil {
+			_ = closeAll()
+			return nil, unavailable("open sqlite", err)
+		}
 	}
 
 	driver := newWakeDriver(db)
