@@ -97,16 +97,8 @@ func (s *Store) RecordOutcome(ctx context.Context, o Outcome) error {
 	args := []any{o.Delivery, o.Rule, o.Index, o.Kind, o.State, o.Attempts, o.LastError, o.Detail, s.dialect.timeArg(o.UpdatedAt),
 		id, links, next, o.Links != nil}
 	a := o.Attempt
-	if a == nil {
-		// One statement, as before there was a history: this is on the
-		// path of every attempt.
-		if _, err := s.q.pool().exec(ctx, upsert, args...); err != nil {
-			return unavailable("record outcome", err)
-		}
-		return nil
-	}
-	err = s.q.inTx(ctx, false, func(ctx context.Context, tx querier, _ txJobs) error {
-		if _, err := tx.exec(ctx, upsert, args...); err != nil {
+	err = s.grouped(ctx, func(ctx context.Context, tx querier) error {
+		if _, err := tx.exec(ctx, upsert, args...); err != nil || a == nil {
 			return err
 		}
 		_, err := tx.exec(ctx, `

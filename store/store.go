@@ -30,6 +30,8 @@ type Store struct {
 	state     state
 	reqs      chan *enqueueReq
 	writerEnd chan struct{}
+
+	group     groupCommit // RecordOutcome's shared transactions (group.go)
 	closeOnce sync.Once
 }
 
