@@ -114,6 +114,11 @@ func (s *Store) writer() {
 	defer close(s.writerEnd)
 	wait := time.NewTimer(time.Hour)
 	wait.Stop()
+	// alone is whether the last batch held one delivery: deliveries are
+	// then arriving one at a time, and waiting BatchMaxWait for company
+	// would only add that to each one's answer (and to the time to its
+	// first action). Once two arrive together, batches wait again.
+	alone := false
 	for {
 		first, ok := <-s.reqs
 		if !ok {
@@ -122,8 +127,12 @@ func (s *Store) writer() {
 		batch := []*enqueueReq{first}
 		size := len(first.d.Payload)
 		closed := false
-		if s.opts.BatchMaxWait > 0 {
-			wait.Reset(s.opts.BatchMaxWait)
+		linger := s.opts.BatchMaxWait
+		if alone {
+			linger = 0
+		}
+		if linger > 0 {
+			wait.Reset(linger)
 		}
 	collect:
 		for len(batch) < s.opts.BatchMaxSize && size < batchMaxBytes {
@@ -140,7 +149,7 @@ func (s *Store) writer() {
 				continue
 			default:
 			}
-			if s.opts.BatchMaxWait <= 0 {
+			if linger <= 0 {
 				break
 			}
 			select {
@@ -156,6 +165,7 @@ func (s *Store) writer() {
 			}
 		}
 		wait.Stop()
+		alone = len(batch) == 1
 		s.flush(batch)
 		if closed {
 			return
