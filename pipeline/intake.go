@@ -11,6 +11,7 @@ import (
 type IntakeStore interface {
 	Enqueue(ctx context.Context, d store.Delivery) (duplicate bool, err error)
 	EnqueueDecided(ctx context.Context, d store.Delivery, p store.Processing) (duplicate bool, err error)
+	EnqueueClaimed(ctx context.Context, d store.Delivery, p store.Processing, handoff store.Handoff) (duplicate bool, err error)
 	Ping(ctx context.Context) error
 }
 
@@ -23,11 +24,19 @@ type IntakeStore interface {
 type Intake struct {
 	store     IntakeStore
 	processor *Processor
+	inline    *Inline // nil: River runs every action
 }
 
 // NewIntake returns an Intake that stores through st and decides with p.
 func NewIntake(st IntakeStore, p *Processor) *Intake {
 	return &Intake{store: st, processor: p}
+}
+
+// WithInline makes in hand the actions it decides to i, which runs their
+// first attempt at once (see Inline), and returns in.
+func (in *Intake) WithInline(i *Inline) *Intake {
+	in.inline = i
+	return in
 }
 
 // Enqueue stores d (see store.Store.Enqueue); a delivery Decide could
@@ -38,7 +47,11 @@ func (in *Intake) Enqueue(ctx context.Context, d store.Delivery) (duplicate bool
 	if !ok {
 		return in.store.Enqueue(ctx, d)
 	}
-	duplicate, err = in.store.EnqueueDecided(ctx, d, dec.Processing)
+	if n := len(dec.Processing.Actions); in.inline != nil && in.inline.reserve(n) {
+		duplicate, err = in.store.EnqueueClaimed(ctx, d, dec.Processing, in.inline.handoff(n, dec.Processing.Actions))
+	} else {
+		duplicate, err = in.store.EnqueueDecided(ctx, d, dec.Processing)
+	}
 	if err == nil {
 		dec.Stored(duplicate)
 	}

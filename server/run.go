@@ -122,7 +122,8 @@ func Run(ctx context.Context, o Options) error {
 	processor := repoRules(pipeline.NewProcessor(q, live, files, log.WithField(logfield.Component, "processor"), metrics, o.Now).WithBudget(bodies).WithTalk(tk), gh, o.Registry, log)
 	river.AddWorker(workers, processor)
 	follow := pipeline.NewFollow(q, live, log.WithField(logfield.Component, "follow"), o.Now).WithHeads(tk.Heads)
-	river.AddWorker(workers, pipeline.NewRunner(q, live, log.WithField(logfield.Component, "runner"), metrics, o.Now).WithFollowups(follow).WithHeads(tk.Heads))
+	runner := pipeline.NewRunner(q, live, log.WithField(logfield.Component, "runner"), metrics, o.Now).WithFollowups(follow).WithHeads(tk.Heads)
+	river.AddWorker(workers, runner)
 	river.AddWorker(workers, follow)
 	maint, err := newMaintenance(cfg, gh, workers, o, log)
 	if err != nil {
@@ -148,6 +149,10 @@ func Run(ctx context.Context, o Options) error {
 	q.Queue = st
 	maint.bind(st)
 
+	// The first attempt of an action decided at intake runs at once, in
+	// this process (pipeline.Inline), as many at a time as River's workers.
+	inline := pipeline.NewInline(runner, st, st.MaxWorkers(), st.JobTimeout(), log.WithField(logfield.Component, "runner"))
+
 	router, err := handlers.NewRouter(handlers.Options{
 		WebhookPath:     cfg.Server.WebhookPath,
 		MaxPayloadBytes: cfg.Server.MaxPayloadBytes,
@@ -157,7 +162,7 @@ func Run(ctx context.Context, o Options) error {
 		Logger:          log.WithField(logfield.Component, "intake"),
 		Registry:        o.Registry,
 		Now:             o.Now,
-	}, pipeline.NewIntake(st, processor))
+	}, pipeline.NewIntake(st, processor).WithInline(inline))
 	if err != nil {
 		return err
 	}
@@ -215,6 +220,9 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.WithError(err).Warn("HTTP shutdown incomplete")
+	}
+	if err := inline.Stop(sctx); err != nil {
+		log.WithError(err).Warn("actions still running at the deadline were cancelled; they run again after the next start")
 	}
 	if err := st.Stop(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.WithError(err).Warn("queue shutdown incomplete")

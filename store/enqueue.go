@@ -30,6 +30,9 @@ type enqueueReq struct {
 	// was stored (EnqueueDecided): it is written instead of a
 	// ProcessDeliveryArgs job.
 	decided *processingWrite
+	// handoff, when set, makes the writer claim decided's jobs and hand
+	// them over after the commit (EnqueueClaimed).
+	handoff Handoff
 	reply   chan enqueueResult // buffered: the writer never blocks on it
 }
 
@@ -72,6 +75,19 @@ func (s *Store) EnqueueDecided(ctx context.Context, d Delivery, p Processing) (d
 }
 
 func (s *Store) enqueue(ctx context.Context, d Delivery, decided *processingWrite) (duplicate bool, err error) {
+	return s.enqueueReq(ctx, &enqueueReq{ctx: ctx, d: d, decided: decided})
+}
+
+// enqueueReq hands r to the writer and waits for its answer. A handoff is
+// called here, with nothing, when r never reaches the writer.
+func (s *Store) enqueueReq(ctx context.Context, r *enqueueReq) (duplicate bool, err error) {
+	sent := false
+	defer func() {
+		if !sent && r.handoff != nil {
+			r.handoff(nil)
+		}
+	}()
+	d := &r.d
 	if d.ID == "" {
 		return false, errors.New("store: delivery has no ID")
 	}
@@ -84,7 +100,7 @@ func (s *Store) enqueue(ctx context.Context, d Delivery, decided *processingWrit
 	if d.Payload == nil {
 		d.Payload = []byte{}
 	}
-	r := &enqueueReq{ctx: ctx, d: d, decided: decided, reply: make(chan enqueueResult, 1)}
+	r.reply = make(chan enqueueResult, 1)
 
 	s.mu.RLock()
 	if s.state != stateRunning {
@@ -94,6 +110,7 @@ func (s *Store) enqueue(ctx context.Context, d Delivery, decided *processingWrit
 	}
 	select {
 	case s.reqs <- r:
+		sent = true
 		s.mu.RUnlock()
 	case <-ctx.Done():
 		s.mu.RUnlock()
@@ -180,6 +197,8 @@ func (s *Store) flush(batch []*enqueueReq) {
 	for _, r := range batch {
 		if r.ctx.Err() == nil {
 			live = append(live, r)
+		} else if r.handoff != nil {
+			r.handoff(nil)
 		}
 	}
 	if len(live) == 0 {
@@ -233,6 +252,15 @@ func (s *Store) flush(batch []*enqueueReq) {
 				if _, err := s.writeActions(ctx, tx, jobs, r.decided); err != nil {
 					return err
 				}
+				if r.handoff != nil && len(r.decided.fresh) > 0 {
+					ids := make([]int64, len(r.decided.fresh))
+					for i, c := range r.decided.fresh {
+						ids[i] = c.ID
+					}
+					if err := s.claimJobs(ctx, tx, ids); err != nil {
+						return err
+					}
+				}
 			default:
 				params = append(params, river.InsertManyParams{
 					Args: ProcessDeliveryArgs{Delivery: r.d.ID, Event: r.d.Event, Size: int64(len(r.d.Payload))},
@@ -257,6 +285,13 @@ func (s *Store) flush(batch []*enqueueReq) {
 		res := enqueueResult{err: err}
 		if err == nil {
 			res.duplicate = first[r.d.ID] != r || !inserted[r.d.ID]
+		}
+		if r.handoff != nil {
+			var claimed []ClaimedJob
+			if err == nil && !res.duplicate {
+				claimed = r.decided.fresh
+			}
+			r.handoff(claimed)
 		}
 		r.reply <- res
 	}

@@ -118,6 +118,7 @@ type processingWrite struct {
 	rulesJSON []byte
 	matched   int
 	chunks    [][]river.InsertManyParams // the actions' jobs, cut by splitRepeats
+	fresh     []ClaimedJob               // set by writeActions: the jobs it inserted
 }
 
 func prepareProcessing(p Processing) (*processingWrite, error) {
@@ -199,6 +200,8 @@ func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, w *proc
 		return 0, nil
 	}
 	var ids []int64
+	w.fresh = w.fresh[:0]
+	action := 0
 	for _, c := range w.chunks {
 		res, err := tj.insert(ctx, c)
 		if err != nil {
@@ -207,8 +210,10 @@ func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, w *proc
 		for _, r := range res {
 			if !r.UniqueSkippedAsDuplicate {
 				inserted++
+				w.fresh = append(w.fresh, ClaimedJob{ID: r.Job.ID, Action: action})
 			}
 			ids = append(ids, r.Job.ID)
+			action++
 		}
 	}
 	// One statement for every action's outcome row.

@@ -28,9 +28,12 @@ import (
 //     the ones that answer GitHub, switch to FULL for their commit: see
 //     beginSQLite.
 //
-// ownCheckpoints turns SQLite's automatic checkpoint off: the owner of the
-// file runs them on a connection of its own (checkpoint.go).
-func sqliteDSN(path string, ownCheckpoints bool) (string, error) {
+// SQLite's automatic checkpoint stays on, inside the commit that crosses
+// 1,000 WAL pages. Checkpointing from a second connection instead took it
+// off the writer's path, but PASSIVE checkpoints never let a busy WAL
+// start over (a 10-minute soak grew it to 22 GB), and the RESTART ones
+// that do stalled the writer longer (docs/architecture.md).
+func sqliteDSN(path string) (string, error) {
 	if strings.ContainsRune(path, '?') {
 		return "", errors.New("store: sqlite path must not contain '?'")
 	}
@@ -38,9 +41,6 @@ func sqliteDSN(path string, ownCheckpoints bool) (string, error) {
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
-	if ownCheckpoints {
-		q.Add("_pragma", "wal_autocheckpoint(0)")
-	}
 	q.Set("_txlock", "immediate")
 	return path + "?" + q.Encode(), nil
 }
@@ -104,7 +104,7 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 	// The process that runs the jobs owns the file (see fileLock); an
 	// insert-only store (a tool, a benchmark) takes no lock.
 	owner := o.Workers != nil
-	dsn, err := sqliteDSN(o.DSN, owner)
+	dsn, err := sqliteDSN(o.DSN)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +119,7 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 		}
 	}
 	db := sql.OpenDB(stmtCacheConnector{connector})
-	var ckpt *checkpointer
-	closeAll := func() error { return errors.Join(ckpt.close(), db.Close(), lock.release()) }
+	closeAll := func() error { return errors.Join(db.Close(), lock.release()) }
 	// River and the batch writer share this one connection; SQLite allows
 	// one writer at a time anyway, and queueing in database/sql is cheaper
 	// than SQLITE_BUSY retries.
@@ -131,13 +130,6 @@ func openSQLite(ctx context.Context, o Options) (queue, error) {
 	if err := db.PingContext(ctx); err != nil {
 		_ = closeAll()
 		return nil, unavailable("open sqlite", err)
-	}
-
-	if owner {
-		if ckpt, err = startCheckpointer(ctx, o.DSN, o.Logger.WithField(logfield.Component, "store")); err != nil {
-			_ = closeAll()
-			return nil, unavailable("open sqlite", err)
-		}
 	}
 
 	driver := newWakeDriver(db)

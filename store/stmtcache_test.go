@@ -12,7 +12,7 @@ import (
 
 func openCachedSQLite(t *testing.T) *sql.DB {
 	t.Helper()
-	dsn, err := sqliteDSN(filepath.Join(t.TempDir(), "cache.db"), false)
+	dsn, err := sqliteDSN(filepath.Join(t.TempDir(), "cache.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,157 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/sirupsen/logrus"
+
+	"github.com/switchboard-dev/switchboard/logfield"
+	"github.com/switchboard-dev/switchboard/store"
+)
+
+// finishTimeout bounds recording a claimed job's end.
+const finishTimeout = 5 * time.Second
+
+// InlineStore is what Inline needs of the store.
+type InlineStore interface {
+	FinishClaimed(ctx context.Context, id int64, completed bool, runAt time.Time) error
+}
+
+// Inline runs the first attempt of the actions intake decided, in this
+// process, as soon as the transaction that queued them commits: their
+// River jobs are queued already running (store.EnqueueClaimed), so no
+// producer fetches them, the Runner reads no outcome back, and their
+// completion shares a transaction with others. Retries, snoozes, rescues
+// and everything queued any other way stay River's: a first attempt that
+// does not succeed hands its job back to River (FinishClaimed).
+//
+// At most workers claimed jobs run at once; when all are busy, intake
+// leaves the next delivery's jobs to River, so a burst queues as before.
+type Inline struct {
+	runner  *Runner
+	store   InlineStore
+	timeout time.Duration
+	log     *logrus.Entry
+	now     func() time.Time
+
+	mu       sync.Mutex
+	free     int
+	stopped  bool
+	inFlight sync.WaitGroup // reserved slots, running or not yet handed off
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+// NewInline returns an Inline that runs claimed jobs with r, at most
+// workers at once, each for at most timeout (River's job timeout).
+func NewInline(r *Runner, st InlineStore, workers int, timeout time.Duration, log *logrus.Entry) *Inline {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Inline{runner: r, store: st, timeout: timeout, log: log, now: time.Now, free: workers, ctx: ctx, cancel: cancel}
+}
+
+// reserve takes n slots if all are free and the dispatcher runs.
+func (in *Inline) reserve(n int) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.stopped || n <= 0 || n > in.free {
+		return false
+	}
+	in.free -= n
+	in.inFlight.Add(n)
+	return true
+}
+
+func (in *Inline) release(n int) {
+	in.mu.Lock()
+	in.free += n
+	in.mu.Unlock()
+	for i := 0; i < n; i++ {
+		in.inFlight.Done()
+	}
+}
+
+// handoff returns the store.Handoff for a delivery whose actions took
+// reserved slots: it runs the claimed jobs and frees the slots of the
+// rest.
+func (in *Inline) handoff(reserved int, actions []store.QueuedAction) store.Handoff {
+	return func(claimed []store.ClaimedJob) {
+		in.release(reserved - len(claimed))
+		for _, c := range claimed {
+			args, ok := actions[c.Action].Job.Args.(RunActionArgs)
+			if !ok {
+				// Not an action job: River runs it once it is resumed.
+				in.log.WithField("job", c.ID).Error("claimed job is not an action; left to River")
+				in.release(1)
+				continue
+			}
+			go in.run(c.ID, args)
+		}
+	}
+}
+
+// run works one claimed job and records how it ended.
+func (in *Inline) run(id int64, args RunActionArgs) {
+	defer in.release(1)
+	ctx, cancel := context.WithTimeout(in.ctx, in.timeout)
+	err := in.work(ctx, id, args)
+	cancel()
+
+	completed, runAt := err == nil, in.now()
+	var snooze *rivertype.JobSnoozeError
+	if errors.As(err, &snooze) {
+		runAt = runAt.Add(snooze.Duration)
+	}
+	fctx, fcancel := context.WithTimeout(context.Background(), finishTimeout)
+	defer fcancel()
+	if ferr := in.store.FinishClaimed(fctx, id, completed, runAt); ferr != nil {
+		// The job stays running: it is resumed at the next start
+		// (SQLite) or rescued (Postgres), and the outcome recorded
+		// tells the next attempt what this one did.
+		in.log.WithError(ferr).WithFields(logrus.Fields{logfield.Delivery: args.Delivery, logfield.Rule: args.Rule, "job": id}).
+			Error("could not record the end of an action's job; it runs again after a restart or rescue")
+	}
+}
+
+// work runs the Runner on the job; a panic becomes an error, as River's
+// executor makes it.
+func (in *Inline) work(ctx context.Context, id int64, args RunActionArgs) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("job panicked: %v\n%s", p, debug.Stack())
+			in.log.WithFields(logrus.Fields{logfield.Delivery: args.Delivery, logfield.Rule: args.Rule}).Error(err.Error())
+		}
+	}()
+	return in.runner.Work(ctx, &river.Job[RunActionArgs]{
+		JobRow: &rivertype.JobRow{ID: id, Attempt: 1, Kind: args.Kind(), State: rivertype.JobStateRunning},
+		Args:   args,
+	})
+}
+
+// Stop takes no more jobs and waits for those running until ctx ends;
+// then it cancels them and waits for them to return. Jobs cut short stay
+// running in the store, like River's, and run again after a restart.
+func (in *Inline) Stop(ctx context.Context) error {
+	in.mu.Lock()
+	in.stopped = true
+	in.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		in.inFlight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	in.cancel()
+	<-done
+	return ctx.Err()
+}

@@ -1,0 +1,175 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/store"
+)
+
+// jobStates lists the run_action jobs in the SQLite file at dsn as
+// "state/attempt" strings.
+func jobStates(t *testing.T, dsn string) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rs, err := db.Query(`SELECT state, attempt FROM river_job WHERE kind = 'run_action' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var got []string
+	for rs.Next() {
+		var st string
+		var n int
+		if err := rs.Scan(&st, &n); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, st+"/"+string(rune('0'+n)))
+	}
+	return got
+}
+
+// waitStates polls jobStates until want, or fails.
+func waitStates(t *testing.T, dsn string, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := jobStates(t, dsn)
+		if equalStrings(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run_action jobs = %v, want %v", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestInlineRunsTheFirstAttempt: the actions intake decides are queued
+// already running and run at once in this process. The store here has no
+// River workers at all, so only Inline can have run them: each job ends
+// completed at attempt 1, each action succeeded, and the outcome history
+// has its attempt.
+func TestInlineRunsTheFirstAttempt(t *testing.T) {
+	ctx := context.Background()
+	e := newProcessEnv(t, processConfig)
+	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
+	inline := NewInline(runner, e.store, 4, 30*time.Second, e.log)
+	in := NewIntake(e.store, e.p).WithInline(inline)
+
+	if _, err := in.Enqueue(ctx, store.Delivery{ID: "inline-1", Event: "push", Payload: readWebhook(t, "push.branch.json")}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, e.dsn, "completed/1", "completed/1", "completed/1")
+	outs, err := e.store.Outcomes(ctx, "inline-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 3 {
+		t.Fatalf("%d outcomes, want 3", len(outs))
+	}
+	for _, o := range outs {
+		if o.State != store.OutcomeSucceeded || o.Attempts != 1 {
+			t.Errorf("outcome %s/%d: %s after %d attempts, want succeeded after 1", o.Rule, o.Index, o.State, o.Attempts)
+		}
+	}
+	if err := inline.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInlineHandsRetriesToRiver: a first attempt that fails with a
+// retryable error gives its job back to River, scheduled for the retry's
+// time, with the outcome saying retrying; a full Inline leaves the next
+// delivery's jobs available for River's workers; a stopped one takes no
+// more and waits for what runs.
+func TestInlineHandsRetriesToRiver(t *testing.T) {
+	ctx := context.Background()
+	var calls atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if r.URL.Path == "/slow" {
+			<-release
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	e := newProcessEnv(t, `
+github: {webhook_secret: s}
+retry: {max_attempts: 5, initial_backoff: 1m}
+rules:
+  - name: hook
+    on: [push]
+    if: {branches: [master]}
+    do:
+      - http: {url: "`+srv.URL+`/fails", body: '{"a":1}'}
+  - name: slow
+    on: [issues]
+    do:
+      - http: {url: "`+srv.URL+`/slow", body: '{"a":1}'}
+`)
+	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
+	inline := NewInline(runner, e.store, 1, 30*time.Second, e.log)
+	in := NewIntake(e.store, e.p).WithInline(inline)
+
+	if _, err := in.Enqueue(ctx, store.Delivery{ID: "retry-1", Event: "push", Payload: readWebhook(t, "push.branch.json")}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, e.dsn, "scheduled/1")
+	out, err := e.store.Outcome(ctx, "retry-1", "hook", 0)
+	if err != nil || out.State != store.OutcomeRetrying || out.NextAttemptAt.Before(time.Now().Add(30*time.Second)) {
+		t.Fatalf("outcome = %+v, %v; want retrying about a minute from now", out, err)
+	}
+
+	// The one slot is taken by a slow action: the next delivery's job is
+	// left to River.
+	if _, err := in.Enqueue(ctx, store.Delivery{ID: "slow-1", Event: "issues", Payload: readWebhook(t, "issues.opened.json")}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, e.dsn, "scheduled/1", "running/1")
+	for calls.Load() < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := in.Enqueue(ctx, store.Delivery{ID: "retry-2", Event: "push", Payload: readWebhook(t, "push.branch.json")}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, e.dsn, "scheduled/1", "running/1", "available/0")
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- inline.Stop(ctx) }()
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned %v while an action ran", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, e.dsn, "scheduled/1", "scheduled/1", "available/0")
+	if inline.reserve(1) {
+		t.Error("a stopped Inline took a job")
+	}
+}

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ClaimedJob is an action job that the intake transaction queued already
+// running, for the process that committed it to run at once
+// (EnqueueClaimed).
+type ClaimedJob struct {
+	ID     int64 // River's job ID
+	Action int   // the index of its action in Processing.Actions
+}
+
+// Handoff receives the jobs an EnqueueClaimed call claimed once their
+// transaction has committed: none when the delivery was a duplicate, or
+// was not stored. It is called exactly once per EnqueueClaimed call, from
+// the intake writer or before EnqueueClaimed returns, and must not block.
+type Handoff func(claimed []ClaimedJob)
+
+// EnqueueClaimed is EnqueueDecided for a caller that runs the actions
+// itself: their River jobs are inserted and, in the same transaction,
+// marked running (attempt 1), so no producer fetches them; handoff gets
+// them once the transaction has committed. The caller then reports each
+// one's end with FinishClaimed. Should the process stop first, a job left
+// running is resumed at the next start on SQLite (resumeRunning) and
+// rescued after store.rescue_after on Postgres, like any job a stopped
+// process was running; the action's recorded outcome says whether an
+// attempt may have acted.
+//
+// This takes River's fetch, the outcome read and River's completion off
+// the path of an action decided at intake (docs/architecture.md).
+func (s *Store) EnqueueClaimed(ctx context.Context, d Delivery, p Processing, handoff Handoff) (duplicate bool, err error) {
+	if handoff == nil {
+		return false, errors.New("store: EnqueueClaimed needs a handoff")
+	}
+	if p.Delivery != d.ID {
+		handoff(nil)
+		return false, errors.New("store: the processing is not the delivery's")
+	}
+	w, err := prepareProcessing(p)
+	if err != nil {
+		handoff(nil)
+		return false, err
+	}
+	return s.enqueueReq(ctx, &enqueueReq{ctx: ctx, d: d, decided: w, handoff: handoff})
+}
+
+// claimJobs marks the jobs a transaction inserted running, attempt 1, as
+// River's fetch would.
+func (s *Store) claimJobs(ctx context.Context, tx querier, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`UPDATE river_job SET state = 'running', attempt = attempt + 1, attempted_at = $1 WHERE state = 'available' AND id IN (`)
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, s.riverTime(time.Now()))
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("$" + strconv.Itoa(i+2))
+		args = append(args, id)
+	}
+	b.WriteByte(')')
+	_, err := tx.exec(ctx, b.String(), args...)
+	return err
+}
+
+// FinishClaimed ends a job EnqueueClaimed claimed: completed, or handed to
+// River to run again at runAt (scheduled if later than now, else
+// available), as after a retry, a snooze or a cancellation that the
+// action's worker decides on its next run. A job no longer running (the
+// process was thought dead and it was resumed) is left alone.
+func (s *Store) FinishClaimed(ctx context.Context, id int64, completed bool, runAt time.Time) error {
+	now := time.Now()
+	err := s.grouped(ctx, func(ctx context.Context, tx querier) error {
+		var err error
+		switch {
+		case completed:
+			_, err = tx.exec(ctx, `UPDATE river_job SET state = 'completed', finalized_at = $2 WHERE id = $1 AND state = 'running'`,
+				id, s.riverTime(now))
+		case runAt.After(now):
+			_, err = tx.exec(ctx, `UPDATE river_job SET state = 'scheduled', scheduled_at = $2 WHERE id = $1 AND state = 'running'`,
+				id, s.riverTime(runAt))
+		default:
+			_, err = tx.exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = $2 WHERE id = $1 AND state = 'running'`,
+				id, s.riverTime(now))
+		}
+		return err
+	})
+	if err != nil {
+		return unavailable("finish job", err)
+	}
+	return nil
+}
+
+// riverTime is t as River's tables hold it: riversqlite compares its
+// times as text in exactly this format.
+func (s *Store) riverTime(t time.Time) any {
+	if s.opts.Driver == DriverSQLite {
+		return t.UTC().Round(time.Millisecond).Format("2006-01-02 15:04:05.000")
+	}
+	return t.UTC()
+}
+
+// JobTimeout is how long a job may run (Options.JobTimeout, defaulted),
+// for a caller that runs claimed jobs itself.
+func (s *Store) JobTimeout() time.Duration { return s.opts.JobTimeout }
+
+// MaxWorkers is how many jobs River runs at once (Options.MaxWorkers,
+// defaulted).
+func (s *Store) MaxWorkers() int { return s.opts.MaxWorkers }
