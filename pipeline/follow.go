@@ -40,6 +40,8 @@ func (FollowBuildArgs) Kind() string { return "follow_build" }
 // must be idempotent.
 type Followups interface {
 	Succeeded(ctx context.Context, job *actions.Job, detail string) error
+	// Follows reports whether Succeeded queues anything for job.
+	Follows(job *actions.Job) bool
 }
 
 // Follow is the "follow build" worker. Each run makes one check
@@ -73,7 +75,7 @@ func NewFollow(q Queue, live *Live, log *logrus.Entry, now func() time.Time) *Fo
 // Detail: the queue item URL. A second call for the same action queues
 // nothing (the job is unique).
 func (f *Follow) Succeeded(ctx context.Context, job *actions.Job, detail string) error {
-	if job == nil || job.Kind != "jenkins" || job.Jenkins == nil || !job.Jenkins.Report {
+	if !f.Follows(job) {
 		return nil
 	}
 	args := FollowBuildArgs{
@@ -88,6 +90,11 @@ func (f *Follow) Succeeded(ctx context.Context, job *actions.Job, detail string)
 		return fmt.Errorf("queue following the build: %w", err)
 	}
 	return nil
+}
+
+// Follows implements Followups: a Jenkins build that reports its result.
+func (f *Follow) Follows(job *actions.Job) bool {
+	return job != nil && job.Kind == "jenkins" && job.Jenkins != nil && job.Jenkins.Report
 }
 
 // check is one check of the build: superseded (when a newer event of a

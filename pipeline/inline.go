@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/sirupsen/logrus"
 
@@ -21,6 +20,12 @@ const finishTimeout = 5 * time.Second
 
 // InlineStore is what Inline needs of the store.
 type InlineStore interface {
+	// RecordOutcomeFinish records an attempt's end and, in the same
+	// transaction, ends its claimed job.
+	RecordOutcomeFinish(ctx context.Context, o store.Outcome, id int64, completed bool, runAt time.Time) error
+	// RecordOutcome records an attempt's end alone.
+	RecordOutcome(ctx context.Context, o store.Outcome) error
+	// FinishClaimed ends a claimed job whose attempt recorded nothing.
 	FinishClaimed(ctx context.Context, id int64, completed bool, runAt time.Time) error
 }
 
@@ -84,30 +89,48 @@ func (in *Inline) handoff(reserved int, actions []store.QueuedAction) store.Hand
 	return func(claimed []store.ClaimedJob) {
 		in.release(reserved - len(claimed))
 		for _, c := range claimed {
-			args, ok := actions[c.Action].Job.Args.(RunActionArgs)
+			qa := actions[c.Action]
+			args, ok := qa.Job.Args.(RunActionArgs)
 			if !ok {
 				// Not an action job: River runs it once it is resumed.
 				in.log.WithField("job", c.ID).Error("claimed job is not an action; left to River")
 				in.release(1)
 				continue
 			}
-			go in.run(c.ID, args)
+			go in.run(c.ID, args, qa.Links)
 		}
 	}
 }
 
-// run works one claimed job and records how it ended.
-func (in *Inline) run(id int64, args RunActionArgs) {
+// run works one claimed job. The Runner records the attempt's end and the
+// job's in one write; if it ends without that (it panicked, or could not
+// write), the job is handed back to River as it stands.
+func (in *Inline) run(id int64, args RunActionArgs, links map[string]string) {
 	defer in.release(1)
 	ctx, cancel := context.WithTimeout(in.ctx, in.timeout)
-	err := in.work(ctx, id, args)
+	ended := false // the job's end is recorded with the outcome
+	err := in.work(ctx, args, links, func(ctx context.Context, out store.Outcome, result error, final bool) error {
+		if !final {
+			// A follow-up is queued after this: the job ends once it is.
+			return in.store.RecordOutcome(ctx, out)
+		}
+		completed, runAt := jobEnd(result, in.now())
+		if err := in.store.RecordOutcomeFinish(ctx, out, id, completed, runAt); err != nil {
+			return err
+		}
+		ended = true
+		return nil
+	})
 	cancel()
-
-	completed, runAt := err == nil, in.now()
-	var snooze *rivertype.JobSnoozeError
-	if errors.As(err, &snooze) {
-		runAt = runAt.Add(snooze.Duration)
+	if ended {
+		// What the job returned (nil, a snooze, a cancellation) is what
+		// was recorded with the outcome.
+		return
 	}
+	// Not recorded (a panic, a failed write), or a follow-up still had to
+	// be queued: completed if that went well, else River runs the job
+	// again, and the Runner, finding the outcome, does only what is left.
+	completed, runAt := jobEnd(err, in.now())
 	fctx, fcancel := context.WithTimeout(context.Background(), finishTimeout)
 	defer fcancel()
 	if ferr := in.store.FinishClaimed(fctx, id, completed, runAt); ferr != nil {
@@ -119,19 +142,29 @@ func (in *Inline) run(id int64, args RunActionArgs) {
 	}
 }
 
+// jobEnd is what a job's result makes of it: completed when nil, else
+// run again by River at once, or after a snooze's delay.
+func jobEnd(result error, now time.Time) (completed bool, runAt time.Time) {
+	if result == nil {
+		return true, now
+	}
+	var snooze *rivertype.JobSnoozeError
+	if errors.As(result, &snooze) {
+		return false, now.Add(snooze.Duration)
+	}
+	return false, now
+}
+
 // work runs the Runner on the job; a panic becomes an error, as River's
 // executor makes it.
-func (in *Inline) work(ctx context.Context, id int64, args RunActionArgs) (err error) {
+func (in *Inline) work(ctx context.Context, args RunActionArgs, links map[string]string, record recordEnd) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("job panicked: %v\n%s", p, debug.Stack())
 			in.log.WithFields(logrus.Fields{logfield.Delivery: args.Delivery, logfield.Rule: args.Rule}).Error(err.Error())
 		}
 	}()
-	return in.runner.Work(ctx, &river.Job[RunActionArgs]{
-		JobRow: &rivertype.JobRow{ID: id, Attempt: 1, Kind: args.Kind(), State: rivertype.JobStateRunning},
-		Args:   args,
-	})
+	return in.runner.RunClaimed(ctx, args, links, record)
 }
 
 // Stop takes no more jobs and waits for those running until ctx ends;

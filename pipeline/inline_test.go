@@ -152,6 +152,11 @@ rules:
 	for calls.Load() < 2 {
 		time.Sleep(5 * time.Millisecond)
 	}
+	// Claimed, it was recorded running from the start: had the process
+	// died now, the next attempt would know this one may have acted.
+	if o, err := e.store.Outcome(ctx, "slow-1", "slow", 0); err != nil || o.State != store.OutcomeRunning || o.Attempts != 1 {
+		t.Fatalf("outcome of the running action = %+v, %v; want running, attempt 1", o, err)
+	}
 	if _, err := in.Enqueue(ctx, store.Delivery{ID: "retry-2", Event: "push", Payload: readWebhook(t, "push.branch.json")}); err != nil {
 		t.Fatal(err)
 	}

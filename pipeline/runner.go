@@ -50,15 +50,7 @@ func (r *Runner) WithFollowups(f Followups) *Runner {
 // Work implements river.Worker.
 func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error {
 	a := job.Args
-	log := r.log.WithFields(logrus.Fields{
-		logfield.Delivery: a.Delivery,
-		logfield.Event:    a.Job.Event,
-		logfield.Rule:     a.Rule,
-		logfield.Kind:     a.Job.Kind,
-	})
-	if a.Job.Target.Owner != "" {
-		log = log.WithField(logfield.Repo, a.Job.Target.Owner+"/"+a.Job.Target.Repo)
-	}
+	log := r.entry(a)
 
 	prev, err := r.queue.Outcome(ctx, a.Delivery, a.Rule, a.Index)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -97,10 +89,46 @@ func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error 
 	if err := r.queue.RecordOutcome(ctx, out); err != nil {
 		return fmt.Errorf("record outcome: %w", err)
 	}
+	interrupted := prev != nil && (prev.State == store.OutcomeRunning || prev.State == store.OutcomeUnconfirmed)
+	return r.attempt(ctx, a, attemptStart{n: attempt, base: base, prevLinks: prevLinks, out: out, start: start, interrupted: interrupted},
+		log, func(ctx context.Context, out store.Outcome, _ error, _ bool) error {
+			return r.queue.RecordOutcome(ctx, out)
+		})
+}
+
+// attemptStart is where an attempt stands once it is recorded running.
+type attemptStart struct {
+	n, base     int // the attempt's number, and the attempt a retry by hand restarted the count at
+	prevLinks   map[string]string
+	out         store.Outcome // as recorded: running
+	start       time.Time
+	interrupted bool // an earlier attempt may have acted without recording its end
+}
+
+// recordEnd records how an attempt ended; result is what the job returns
+// to River (nil, a snooze or a cancellation). final is false when the job
+// has more to do once this is recorded (queue a follow-up).
+type recordEnd func(ctx context.Context, out store.Outcome, result error, final bool) error
+
+// RunClaimed makes the first attempt of an action whose job intake queued
+// already running, with its outcome recorded running (store.EnqueueClaimed):
+// nothing is read back or written before the action runs. links are the
+// ones recorded when it was queued. record writes the end (the outcome
+// and, in the same transaction, the job's state). It returns what Work
+// would return to River.
+func (r *Runner) RunClaimed(ctx context.Context, a RunActionArgs, links map[string]string, record recordEnd) error {
+	log := r.entry(a).WithField(logfield.Attempt, 1)
+	out := store.Outcome{Delivery: a.Delivery, Rule: a.Rule, Index: a.Index, Kind: a.Job.Kind, State: store.OutcomeRunning, Attempts: 1}
+	return r.attempt(ctx, a, attemptStart{n: 1, prevLinks: links, out: out, start: r.now()}, log, record)
+}
+
+// attempt runs the action and records how it ended.
+func (r *Runner) attempt(ctx context.Context, a RunActionArgs, at attemptStart, log *logrus.Entry, record recordEnd) error {
+	attempt, base, prevLinks, out, start := at.n, at.base, at.prevLinks, at.out, at.start
 	if attempt == 1 && !a.ReceivedAt.IsZero() {
 		r.metrics.firstAttempt(start.Sub(a.ReceivedAt).Seconds())
 	}
-	if prev != nil && (prev.State == store.OutcomeRunning || prev.State == store.OutcomeUnconfirmed) {
+	if at.interrupted {
 		// The last attempt died mid-call, or reached the service without
 		// an answer: its effect may have happened, so the action checks.
 		ctx = actions.WithInterrupted(ctx)
@@ -144,7 +172,8 @@ func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error 
 	// only trace of an attempt whose effect may have happened.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := r.queue.RecordOutcome(rctx, out); err != nil {
+	follows := out.State == store.OutcomeSucceeded && r.followups != nil && r.followups.Follows(&a.Job)
+	if err := record(rctx, out, result, !follows); err != nil {
 		return fmt.Errorf("record outcome: %w", err)
 	}
 
@@ -161,12 +190,26 @@ func (r *Runner) Work(ctx context.Context, job *river.Job[RunActionArgs]) error 
 	default:
 		entry.WithField("reason", verdict.Reason).Error("action failed")
 	}
-	if out.State == store.OutcomeSucceeded && r.followups != nil {
+	if follows {
 		if err := r.followups.Succeeded(rctx, &a.Job, out.Detail); err != nil {
 			return fmt.Errorf("queue follow-up: %w", err) // River retries; the branch above queues it
 		}
 	}
 	return result
+}
+
+// entry is the log entry for a's attempts.
+func (r *Runner) entry(a RunActionArgs) *logrus.Entry {
+	log := r.log.WithFields(logrus.Fields{
+		logfield.Delivery: a.Delivery,
+		logfield.Event:    a.Job.Event,
+		logfield.Rule:     a.Rule,
+		logfield.Kind:     a.Job.Kind,
+	})
+	if a.Job.Target.Owner != "" {
+		log = log.WithField(logfield.Repo, a.Job.Target.Owner+"/"+a.Job.Target.Repo)
+	}
+	return log
 }
 
 // run calls the action and turns a panic into an error with its stack, so a

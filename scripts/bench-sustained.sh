@@ -12,6 +12,8 @@
 #        server, default postgres://postgres@127.0.0.1:5432/test?sslmode=disable;
 #        a database switchboard_bench_<random> is made and dropped),
 #        REPLICAS (postgres only, 2; the load goes to them in turn),
+#        WORKERS (store.workers: jobs run at once, River's and the inline
+#        first attempts' each; default the config's, 20),
 #        BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,10 +50,12 @@ else
   dsn="$dir/switchboard.db"
 fi
 export DSN="$dsn" STORE_DRIVER="$store"
-cat >"$dir/switchboard.yml" <<'EOF'
-server: {addr: "${ADDR}"}
-github: {webhook_secret: "${GITHUB_WEBHOOK_SECRET}"}
-store: {driver: "${STORE_DRIVER}", dsn: "${DSN}"}
+workers_key=""
+[ -n "${WORKERS:-}" ] && workers_key=", workers: ${WORKERS}"
+cat >"$dir/switchboard.yml" <<EOF
+server: {addr: "\${ADDR}"}
+github: {webhook_secret: "\${GITHUB_WEBHOOK_SECRET}"}
+store: {driver: "\${STORE_DRIVER}", dsn: "\${DSN}"${workers_key}}
 rules:
   - name: log-pushes
     on: [push]
@@ -71,7 +75,7 @@ for u in "${urls[@]}"; do
   curl -fs "$ready" >/dev/null || { echo "not ready: $ready" >&2; cat "$dir"/serve-*.log >&2; exit 1; }
 done
 
-echo "== $store, $replicas serve process(es), $rate deliveries/s for $dur, $senders senders, $size-byte pushes, one log action each"
+echo "== $store, $replicas serve process(es), store.workers ${WORKERS:-default}, $rate deliveries/s for $dur, $senders senders, $size-byte pushes, one log action each"
 watch=()
 [ "$replicas" = 1 ] && watch=(-watch-pid "${pids[0]}" -watch-every "${BACKLOG_EVERY:-1s}")
 "$dir/switchboard-load" -url "$(IFS=,; echo "${urls[*]}")" -rate "$rate" -d "$dur" -c "$senders" -size "$size" \

@@ -78,8 +78,36 @@ func (s *Store) claimJobs(ctx context.Context, tx querier, ids []int64) error {
 // action's worker decides on its next run. A job no longer running (the
 // process was thought dead and it was resumed) is left alone.
 func (s *Store) FinishClaimed(ctx context.Context, id int64, completed bool, runAt time.Time) error {
-	now := time.Now()
-	err := s.grouped(ctx, func(ctx context.Context, tx querier) error {
+	if err := s.grouped(ctx, s.finishWrite(id, completed, runAt)); err != nil {
+		return unavailable("finish job", err)
+	}
+	return nil
+}
+
+// RecordOutcomeFinish records o (RecordOutcome) and ends the claimed job
+// id (FinishClaimed) in one transaction: the end of an action's first
+// attempt costs one write, shared with the others ending together.
+func (s *Store) RecordOutcomeFinish(ctx context.Context, o Outcome, id int64, completed bool, runAt time.Time) error {
+	write, err := s.outcomeWrite(o)
+	if err != nil {
+		return err
+	}
+	finish := s.finishWrite(id, completed, runAt)
+	err = s.grouped(ctx, func(ctx context.Context, tx querier) error {
+		if err := write(ctx, tx); err != nil {
+			return err
+		}
+		return finish(ctx, tx)
+	})
+	if err != nil {
+		return unavailable("record outcome", err)
+	}
+	return nil
+}
+
+func (s *Store) finishWrite(id int64, completed bool, runAt time.Time) func(ctx context.Context, tx querier) error {
+	return func(ctx context.Context, tx querier) error {
+		now := time.Now()
 		var err error
 		switch {
 		case completed:
@@ -93,11 +121,7 @@ func (s *Store) FinishClaimed(ctx context.Context, id int64, completed bool, run
 				id, s.riverTime(now))
 		}
 		return err
-	})
-	if err != nil {
-		return unavailable("finish job", err)
 	}
-	return nil
 }
 
 // riverTime is t as River's tables hold it: riversqlite compares its

@@ -249,7 +249,7 @@ func (s *Store) flush(batch []*enqueueReq) {
 			case !inserted[r.d.ID]:
 			case r.decided != nil:
 				decided = append(decided, r.decided)
-				if _, err := s.writeActions(ctx, tx, jobs, r.decided); err != nil {
+				if _, err := s.writeActions(ctx, tx, jobs, r.decided, r.handoff != nil); err != nil {
 					return err
 				}
 				if r.handoff != nil && len(r.decided.fresh) > 0 {

@@ -153,7 +153,7 @@ func (s *Store) writeProcessing(ctx context.Context, tx querier, tj txJobs, w *p
 	if err := s.writeResults(ctx, tx, []*processingWrite{w}); err != nil {
 		return 0, err
 	}
-	return s.writeActions(ctx, tx, tj, w)
+	return s.writeActions(ctx, tx, tj, w, false)
 }
 
 // writeResults writes the result rows of ws (what processing found, the
@@ -193,8 +193,11 @@ func (s *Store) writeResults(ctx context.Context, tx querier, ws []*processingWr
 }
 
 // writeActions queues w's actions' jobs and writes their pending outcomes
-// in tx, and returns how many jobs were new.
-func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, w *processingWrite) (inserted int, err error) {
+// in tx, and returns how many jobs were new. Jobs to be claimed
+// (EnqueueClaimed) get their outcome recorded running, attempt 1, as the
+// Runner records it before it acts: should the process stop before the
+// attempt records its end, the next one knows it may have acted.
+func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, w *processingWrite, claimed bool) (inserted int, err error) {
 	p := w.p
 	if len(p.Actions) == 0 {
 		return 0, nil
@@ -221,7 +224,11 @@ func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, w *proc
 	b.WriteString(`INSERT INTO action_outcomes
 		(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
 		 action_id, seq, params, links, job_id, job_kind, job_args) VALUES `)
-	const cols = 13
+	const cols = 14
+	state, attempts, at := OutcomePending, 0, p.At
+	if claimed {
+		state, attempts, at = OutcomeRunning, 1, time.Now()
+	}
 	args := make([]any, 0, cols*len(p.Actions))
 	for i, a := range p.Actions {
 		enc, err := json.Marshal(a.Job.Args)
@@ -237,10 +244,10 @@ func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, w *proc
 		}
 		n := cols * i
 		ph := func(k int) string { return "$" + strconv.Itoa(n+k) }
-		b.WriteString("(" + ph(1) + "," + ph(2) + "," + ph(3) + "," + ph(4) + "," + ph(5) + ",0,'',''," + ph(6) + "," +
+		b.WriteString("(" + ph(1) + "," + ph(2) + "," + ph(3) + "," + ph(4) + "," + ph(5) + "," + ph(14) + ",'',''," + ph(6) + "," +
 			ph(7) + "," + ph(8) + "," + ph(9) + "," + ph(10) + "," + ph(11) + "," + ph(12) + "," + ph(13) + ")")
-		args = append(args, p.Delivery, a.Rule, a.Index, a.Kind, OutcomePending, s.dialect.timeArg(p.At),
-			ActionID(p.Delivery, a.Rule, a.Index), i, string(a.Params), links, ids[i], a.Job.Args.Kind(), string(enc))
+		args = append(args, p.Delivery, a.Rule, a.Index, a.Kind, state, s.dialect.timeArg(at),
+			ActionID(p.Delivery, a.Rule, a.Index), i, string(a.Params), links, ids[i], a.Job.Args.Kind(), string(enc), attempts)
 	}
 	b.WriteString(`
 		ON CONFLICT (delivery_id, rule_name, action_index) DO UPDATE SET

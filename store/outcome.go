@@ -66,18 +66,30 @@ func validState(s string) bool {
 // RecordOutcome inserts or replaces the outcome keyed by (Delivery, Rule,
 // Index). A zero UpdatedAt is set to now.
 func (s *Store) RecordOutcome(ctx context.Context, o Outcome) error {
+	write, err := s.outcomeWrite(o)
+	if err != nil {
+		return err
+	}
+	if err := s.grouped(ctx, write); err != nil {
+		return unavailable("record outcome", err)
+	}
+	return nil
+}
+
+// outcomeWrite checks o and returns the statements that record it.
+func (s *Store) outcomeWrite(o Outcome) (func(ctx context.Context, tx querier) error, error) {
 	if o.Delivery == "" || o.Rule == "" || o.Index < 0 {
-		return fmt.Errorf("store: outcome needs a delivery, a rule and an index >= 0")
+		return nil, fmt.Errorf("store: outcome needs a delivery, a rule and an index >= 0")
 	}
 	if !validState(o.State) {
-		return fmt.Errorf("store: outcome state %q is not one of pending, running, retrying, unconfirmed, succeeded, failed, cancelled", o.State)
+		return nil, fmt.Errorf("store: outcome state %q is not one of pending, running, retrying, unconfirmed, succeeded, failed, cancelled", o.State)
 	}
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = time.Now()
 	}
 	links, err := encodeLinks(o.Links)
 	if err != nil {
-		return fmt.Errorf("store: encode links: %w", err)
+		return nil, fmt.Errorf("store: encode links: %w", err)
 	}
 	var next any
 	if !o.NextAttemptAt.IsZero() {
@@ -97,7 +109,7 @@ func (s *Store) RecordOutcome(ctx context.Context, o Outcome) error {
 	args := []any{o.Delivery, o.Rule, o.Index, o.Kind, o.State, o.Attempts, o.LastError, o.Detail, s.dialect.timeArg(o.UpdatedAt),
 		id, links, next, o.Links != nil}
 	a := o.Attempt
-	err = s.grouped(ctx, func(ctx context.Context, tx querier) error {
+	return func(ctx context.Context, tx querier) error {
 		if _, err := tx.exec(ctx, upsert, args...); err != nil || a == nil {
 			return err
 		}
@@ -109,11 +121,7 @@ func (s *Store) RecordOutcome(ctx context.Context, o Outcome) error {
 				outcome = excluded.outcome, error = excluded.error`,
 			id, a.N, o.Delivery, s.dialect.timeArg(a.StartedAt), a.Duration.Milliseconds(), a.Outcome, a.Error)
 		return err
-	})
-	if err != nil {
-		return unavailable("record outcome", err)
-	}
-	return nil
+	}, nil
 }
 
 const outcomeColumns = `delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
