@@ -53,23 +53,28 @@ func (s *Store) EnqueueClaimed(ctx context.Context, d Delivery, p Processing, ha
 // claimJobs marks the jobs a transaction inserted running, attempt 1, as
 // River's fetch would.
 func (s *Store) claimJobs(ctx context.Context, tx querier, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	b.WriteString(`UPDATE river_job SET state = 'running', attempt = attempt + 1, attempted_at = $1 WHERE state = 'available' AND id IN (`)
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, s.riverTime(time.Now()))
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(',')
+	const perStatement = 1000
+	at := s.riverTime(time.Now())
+	for len(ids) > 0 {
+		n := min(len(ids), perStatement)
+		var b strings.Builder
+		b.WriteString(`UPDATE river_job SET state = 'running', attempt = attempt + 1, attempted_at = $1 WHERE state = 'available' AND id IN (`)
+		args := make([]any, 0, n+1)
+		args = append(args, at)
+		for i, id := range ids[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("$" + strconv.Itoa(i+2))
+			args = append(args, id)
 		}
-		b.WriteString("$" + strconv.Itoa(i+2))
-		args = append(args, id)
+		b.WriteByte(')')
+		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+			return err
+		}
+		ids = ids[n:]
 	}
-	b.WriteByte(')')
-	_, err := tx.exec(ctx, b.String(), args...)
-	return err
+	return nil
 }
 
 // FinishClaimed ends a job EnqueueClaimed claimed: completed, or handed to

@@ -243,24 +243,16 @@ func (s *Store) flush(batch []*enqueueReq) {
 			return err
 		}
 		params := make([]river.InsertManyParams, 0, len(inserted))
-		var decided []*processingWrite
+		var (
+			decided []*processingWrite
+			acts    []actionWrite
+		)
 		for _, r := range candidates {
 			switch {
 			case !inserted[r.d.ID]:
 			case r.decided != nil:
 				decided = append(decided, r.decided)
-				if _, err := s.writeActions(ctx, tx, jobs, r.decided, r.handoff != nil); err != nil {
-					return err
-				}
-				if r.handoff != nil && len(r.decided.fresh) > 0 {
-					ids := make([]int64, len(r.decided.fresh))
-					for i, c := range r.decided.fresh {
-						ids[i] = c.ID
-					}
-					if err := s.claimJobs(ctx, tx, ids); err != nil {
-						return err
-					}
-				}
+				acts = append(acts, actionWrite{w: r.decided, claimed: r.handoff != nil})
 			default:
 				params = append(params, river.InsertManyParams{
 					Args: ProcessDeliveryArgs{Delivery: r.d.ID, Event: r.d.Event, Size: int64(len(r.d.Payload))},
@@ -268,6 +260,20 @@ func (s *Store) flush(batch []*enqueueReq) {
 			}
 		}
 		if err := s.writeResults(ctx, tx, decided); err != nil {
+			return err
+		}
+		if _, err := s.writeActions(ctx, tx, jobs, acts); err != nil {
+			return err
+		}
+		var claim []int64
+		for _, a := range acts {
+			if a.claimed {
+				for _, c := range a.w.fresh {
+					claim = append(claim, c.ID)
+				}
+			}
+		}
+		if err := s.claimJobs(ctx, tx, claim); err != nil {
 			return err
 		}
 		if len(params) == 0 {

@@ -117,8 +117,9 @@ type processingWrite struct {
 	p         Processing
 	rulesJSON []byte
 	matched   int
-	chunks    [][]river.InsertManyParams // the actions' jobs, cut by splitRepeats
-	fresh     []ClaimedJob               // set by writeActions: the jobs it inserted
+	args      []string     // each action's job arguments as JSON
+	links     []string     // each action's links as stored
+	fresh     []ClaimedJob // set by writeActions: the jobs it inserted
 }
 
 func prepareProcessing(p Processing) (*processingWrite, error) {
@@ -135,14 +136,19 @@ func prepareProcessing(p Processing) (*processingWrite, error) {
 			w.matched++
 		}
 	}
-	if len(p.Actions) > 0 {
-		jobs := make([]river.InsertManyParams, len(p.Actions))
-		for i, a := range p.Actions {
-			jobs[i] = a.Job
+	for _, a := range p.Actions {
+		if a.Job.Args == nil {
+			return nil, fmt.Errorf("store: job without args")
 		}
-		if w.chunks, err = splitRepeats(jobs); err != nil {
-			return nil, err
+		enc, err := json.Marshal(a.Job.Args)
+		if err != nil {
+			return nil, fmt.Errorf("store: encode %s job args: %w", a.Job.Args.Kind(), err)
 		}
+		links, err := encodeLinks(a.Links)
+		if err != nil {
+			return nil, fmt.Errorf("store: encode links: %w", err)
+		}
+		w.args, w.links = append(w.args, string(enc)), append(w.links, links)
 	}
 	return w, nil
 }
@@ -153,7 +159,7 @@ func (s *Store) writeProcessing(ctx context.Context, tx querier, tj txJobs, w *p
 	if err := s.writeResults(ctx, tx, []*processingWrite{w}); err != nil {
 		return 0, err
 	}
-	return s.writeActions(ctx, tx, tj, w, false)
+	return s.writeActions(ctx, tx, tj, []actionWrite{{w: w}})
 }
 
 // writeResults writes the result rows of ws (what processing found, the
@@ -192,69 +198,109 @@ func (s *Store) writeResults(ctx context.Context, tx querier, ws []*processingWr
 	return err
 }
 
-// writeActions queues w's actions' jobs and writes their pending outcomes
-// in tx, and returns how many jobs were new. Jobs to be claimed
-// (EnqueueClaimed) get their outcome recorded running, attempt 1, as the
-// Runner records it before it acts: should the process stop before the
-// attempt records its end, the next one knows it may have acted.
-func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, w *processingWrite, claimed bool) (inserted int, err error) {
-	p := w.p
-	if len(p.Actions) == 0 {
+// actionWrite is one delivery's actions for writeActions.
+type actionWrite struct {
+	w *processingWrite
+	// claimed jobs (EnqueueClaimed) get their outcome recorded running,
+	// attempt 1, as the Runner records it before it acts: should the
+	// process stop before the attempt records its end, the next one knows
+	// it may have acted.
+	claimed bool
+}
+
+// outcomeRowsPerStatement bounds the rows of one outcome insert: 14
+// parameters each, under SQLite's 32,766.
+const outcomeRowsPerStatement = 1000
+
+// writeActions queues the actions' jobs of every delivery in batch and
+// writes their outcomes, in as few statements as the batch allows (one
+// job insert, one outcome insert per outcomeRowsPerStatement), and
+// returns how many jobs were new; each processingWrite's fresh lists its
+// own.
+func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, batch []actionWrite) (inserted int, err error) {
+	var (
+		params []river.InsertManyParams
+		keys   []string
+	)
+	for _, a := range batch {
+		a.w.fresh = a.w.fresh[:0]
+		for i, qa := range a.w.p.Actions {
+			params = append(params, qa.Job)
+			keys = append(keys, qa.Job.Args.Kind()+"\x00"+a.w.args[i])
+		}
+	}
+	if len(params) == 0 {
 		return 0, nil
 	}
-	var ids []int64
-	w.fresh = w.fresh[:0]
-	action := 0
-	for _, c := range w.chunks {
+	ids := make([]int64, 0, len(params))
+	fresh := make([]bool, 0, len(params))
+	for _, c := range cutRepeats(params, keys) {
 		res, err := tj.insert(ctx, c)
 		if err != nil {
 			return 0, err
 		}
 		for _, r := range res {
-			if !r.UniqueSkippedAsDuplicate {
-				inserted++
-				w.fresh = append(w.fresh, ClaimedJob{ID: r.Job.ID, Action: action})
-			}
 			ids = append(ids, r.Job.ID)
-			action++
+			fresh = append(fresh, !r.UniqueSkippedAsDuplicate)
 		}
 	}
-	// One statement for every action's outcome row.
-	var b strings.Builder
-	b.WriteString(`INSERT INTO action_outcomes
-		(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
-		 action_id, seq, params, links, job_id, job_kind, job_args) VALUES `)
+
 	const cols = 14
-	state, attempts, at := OutcomePending, 0, p.At
-	if claimed {
-		state, attempts, at = OutcomeRunning, 1, time.Now()
+	now := time.Now()
+	var (
+		b    strings.Builder
+		args []any
+		rows int
+	)
+	flush := func() error {
+		if rows == 0 {
+			return nil
+		}
+		b.WriteString(`
+			ON CONFLICT (delivery_id, rule_name, action_index) DO UPDATE SET
+				action_id = excluded.action_id, seq = excluded.seq, params = excluded.params,
+				links = CASE WHEN action_outcomes.links = '' THEN excluded.links ELSE action_outcomes.links END,
+				job_id = excluded.job_id, job_kind = excluded.job_kind, job_args = excluded.job_args`)
+		_, err := tx.exec(ctx, b.String(), args...)
+		b.Reset()
+		args, rows = args[:0], 0
+		return err
 	}
-	args := make([]any, 0, cols*len(p.Actions))
-	for i, a := range p.Actions {
-		enc, err := json.Marshal(a.Job.Args)
-		if err != nil {
-			return 0, err
+	k := 0
+	for _, a := range batch {
+		p := a.w.p
+		state, attempts, at := OutcomePending, 0, p.At
+		if a.claimed {
+			state, attempts, at = OutcomeRunning, 1, now
 		}
-		links, err := encodeLinks(a.Links)
-		if err != nil {
-			return 0, err
+		for i, qa := range p.Actions {
+			if fresh[k] {
+				inserted++
+				a.w.fresh = append(a.w.fresh, ClaimedJob{ID: ids[k], Action: i})
+			}
+			if rows == 0 {
+				b.WriteString(`INSERT INTO action_outcomes
+					(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
+					 action_id, seq, params, links, job_id, job_kind, job_args) VALUES `)
+			} else {
+				b.WriteByte(',')
+			}
+			n := cols * rows
+			ph := func(c int) string { return "$" + strconv.Itoa(n+c) }
+			b.WriteString("(" + ph(1) + "," + ph(2) + "," + ph(3) + "," + ph(4) + "," + ph(5) + "," + ph(14) + ",'',''," + ph(6) + "," +
+				ph(7) + "," + ph(8) + "," + ph(9) + "," + ph(10) + "," + ph(11) + "," + ph(12) + "," + ph(13) + ")")
+			args = append(args, p.Delivery, qa.Rule, qa.Index, qa.Kind, state, s.dialect.timeArg(at),
+				ActionID(p.Delivery, qa.Rule, qa.Index), i, string(qa.Params), a.w.links[i], ids[k], qa.Job.Args.Kind(), a.w.args[i], attempts)
+			rows++
+			k++
+			if rows == outcomeRowsPerStatement {
+				if err := flush(); err != nil {
+					return 0, err
+				}
+			}
 		}
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		n := cols * i
-		ph := func(k int) string { return "$" + strconv.Itoa(n+k) }
-		b.WriteString("(" + ph(1) + "," + ph(2) + "," + ph(3) + "," + ph(4) + "," + ph(5) + "," + ph(14) + ",'',''," + ph(6) + "," +
-			ph(7) + "," + ph(8) + "," + ph(9) + "," + ph(10) + "," + ph(11) + "," + ph(12) + "," + ph(13) + ")")
-		args = append(args, p.Delivery, a.Rule, a.Index, a.Kind, state, s.dialect.timeArg(at),
-			ActionID(p.Delivery, a.Rule, a.Index), i, string(a.Params), links, ids[i], a.Job.Args.Kind(), string(enc), attempts)
 	}
-	b.WriteString(`
-		ON CONFLICT (delivery_id, rule_name, action_index) DO UPDATE SET
-			action_id = excluded.action_id, seq = excluded.seq, params = excluded.params,
-			links = CASE WHEN action_outcomes.links = '' THEN excluded.links ELSE action_outcomes.links END,
-			job_id = excluded.job_id, job_kind = excluded.job_kind, job_args = excluded.job_args`)
-	if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+	if err := flush(); err != nil {
 		return 0, err
 	}
 	return inserted, nil

@@ -55,6 +55,24 @@ func (s *Store) InsertJobs(ctx context.Context, jobs []river.InsertManyParams) (
 	return inserted, nil
 }
 
+// cutRepeats is splitRepeats for jobs whose keys (kind, NUL, arguments
+// as JSON) are already known.
+func cutRepeats(jobs []river.InsertManyParams, keys []string) [][]river.InsertManyParams {
+	var (
+		chunks [][]river.InsertManyParams
+		start  int
+		seen   = map[string]bool{}
+	)
+	for i, k := range keys {
+		if seen[k] {
+			chunks = append(chunks, jobs[start:i])
+			start, seen = i, map[string]bool{}
+		}
+		seen[k] = true
+	}
+	return append(chunks, jobs[start:])
+}
+
 // splitRepeats cuts jobs into runs in which no kind and arguments repeat.
 // Both River drivers reject one insert statement that hits the same unique
 // key twice; across statements of one transaction the second is skipped as
