@@ -73,7 +73,8 @@ type Store struct {
 	// DSN is a file path for sqlite, a postgres:// URL for postgres. It is a
 	// Secret because a Postgres URL may carry a password.
 	DSN Secret `yaml:"dsn"` // default "switchboard.db" for sqlite
-	// Workers is how many actions run at once in this process.
+	// Workers is how many queued jobs River runs at once in this process;
+	// as many first attempts of actions decided at intake run beside them.
 	Workers int `yaml:"workers"` // default 20
 	// RescueAfter is how long a job may stay "running" before it is taken to
 	// belong to a dead process and run again.

@@ -21,6 +21,14 @@ import (
 // (WithBudget), not in the request that carried it.
 const DecideMaxBytes = 1 << 20
 
+// decideHoldMin is the payload size from which Decide holds room in the
+// memory budget for decoding (ViewCost times the size) and, finding none
+// free at once, leaves the payload to the worker, which waits for it:
+// under a flood of large bodies, decoding then stays within the one bound
+// intake and processing share (issue 11). Smaller payloads, the usual
+// pushes of 5-50 KB, decode without asking.
+const decideHoldMin = 64 << 10
+
 // errNeedsAPI is why an offline evaluation gave up: deciding the delivery
 // needs a call outside the process.
 var errNeedsAPI = errors.New("deciding needs GitHub's API or the store")
@@ -147,13 +155,23 @@ func (d *Decision) Stored(duplicate bool) {
 // nothing outside the process: it parses the payload once, matches the
 // live rules and renders their actions, as the worker would. It reports
 // false, leaving the delivery to the "process delivery" worker, when the
-// payload is over DecideMaxBytes or does not parse (the worker records
-// why), or when deciding needs GitHub's API or a store write (see
+// payload is over DecideMaxBytes, or over decideHoldMin with no room in
+// the memory budget to decode it now, or does not parse (the worker
+// records why), or when deciding needs GitHub's API or a store write (see
 // evaluate). The rules that decide are those live when the delivery
 // arrives.
 func (p *Processor) Decide(ctx context.Context, d store.Delivery) (*Decision, bool) {
 	if len(d.Payload) > DecideMaxBytes {
 		return nil, false
+	}
+	if p.bodies != nil && len(d.Payload) > decideHoldMin {
+		now, cancel := context.WithCancel(ctx)
+		cancel() // take the room only if it is free now
+		grant, err := p.bodies.Acquire(now, min(ViewCost*int64(len(d.Payload)), p.bodies.General()))
+		if err != nil {
+			return nil, false
+		}
+		defer grant.Release()
 	}
 	start := p.now()
 	ev, err := rules.NewEvent(d.Event, d.ID, d.Payload)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboard-dev/switchboard/actions"
+	"github.com/switchboard-dev/switchboard/budget"
 	"github.com/switchboard-dev/switchboard/config"
 	"github.com/switchboard-dev/switchboard/reporules"
 	"github.com/switchboard-dev/switchboard/rules"
@@ -178,6 +180,14 @@ rules:
     do:
       - log: {message: "x"}
 `, setup: func(p *Processor) { p.files = stubFiles{t} }},
+		"a large payload with no room in the memory budget": {cfg: anyPush, event: "push", payload: paddedPush(t, 100<<10),
+			setup: func(p *Processor) {
+				b := budget.New(8<<20, 0, 1<<20)
+				if _, err := b.Acquire(context.Background(), b.General()); err != nil {
+					t.Fatal(err)
+				}
+				p.WithBudget(b)
+			}},
 		"a superseding rule": {event: "push", payload: readWebhook(t, "push.branch.json"), cfg: `
 github: {webhook_secret: s}
 rules:
@@ -205,6 +215,27 @@ rules:
 				t.Errorf("jobs = %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// paddedPush is GitHub's example push with a field of n bytes added.
+func paddedPush(t *testing.T, n int) []byte {
+	p := readWebhook(t, "push.branch.json")
+	return append([]byte(`{"pad":"`+strings.Repeat("x", n)+`",`), bytes.TrimPrefix(bytes.TrimSpace(p), []byte("{"))...)
+}
+
+// TestDecideTakesRoomInTheBudget: a large payload is decided at intake
+// when the budget has room for decoding it, and the room is given back.
+func TestDecideTakesRoomInTheBudget(t *testing.T) {
+	e := newProcessEnv(t, processConfig)
+	b := budget.New(8<<20, 0, 1<<20)
+	e.p.WithBudget(b)
+	dec, ok := e.p.Decide(context.Background(), store.Delivery{ID: "large-1", Event: "push", Payload: paddedPush(t, 100<<10)})
+	if !ok || len(dec.Processing.Actions) != 3 {
+		t.Fatalf("Decide = %v, %v; want 3 actions", dec, ok)
+	}
+	if g, r := b.InUse(); g != 0 || r != 0 {
+		t.Errorf("budget in use after Decide: %d general, %d reserved", g, r)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -159,4 +161,21 @@ func (v *nullTime) Scan(src any) error {
 	}
 	v.t = tv.t
 	return nil
+}
+
+// writeValuesRow writes row i of a multi-row VALUES list of cols
+// parameters, "($n,...)", numbered after the rows before it, with a comma
+// before every row but the first.
+func writeValuesRow(b *strings.Builder, i, cols int) {
+	if i > 0 {
+		b.WriteByte(',')
+	}
+	b.WriteByte('(')
+	for c := 1; c <= cols; c++ {
+		if c > 1 {
+			b.WriteByte(',')
+		}
+		b.WriteString("$" + strconv.Itoa(cols*i+c))
+	}
+	b.WriteByte(')')
 }

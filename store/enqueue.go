@@ -5,7 +5,6 @@ import (
 	"errors"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -314,17 +313,7 @@ func (s *Store) insertDeliveries(ctx context.Context, tx querier, reqs []*enqueu
 	const cols = 6
 	args := make([]any, 0, cols*len(reqs))
 	for i, r := range reqs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for c := 1; c <= cols; c++ {
-			if c > 1 {
-				b.WriteByte(',')
-			}
-			b.WriteString("$" + strconv.Itoa(cols*i+c))
-		}
-		b.WriteByte(')')
+		writeValuesRow(&b, i, cols)
 		args = append(args, r.d.ID, r.d.Event, r.d.Payload, s.dialect.timeArg(r.d.ReceivedAt), r.d.HookID, r.d.UserAgent)
 	}
 	b.WriteString(` ON CONFLICT (id) DO NOTHING RETURNING id`)

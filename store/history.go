@@ -175,17 +175,7 @@ func (s *Store) writeResults(ctx context.Context, tx querier, ws []*processingWr
 	const cols = 9
 	args := make([]any, 0, cols*len(ws))
 	for i, w := range ws {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for c := 1; c <= cols; c++ {
-			if c > 1 {
-				b.WriteByte(',')
-			}
-			b.WriteString("$" + strconv.Itoa(cols*i+c))
-		}
-		b.WriteByte(')')
+		writeValuesRow(&b, i, cols)
 		p := w.p
 		args = append(args, p.Delivery, p.Action, p.Repo, p.Sender, p.Status, p.Error, s.dialect.timeArg(p.At), w.matched, string(w.rulesJSON))
 	}
