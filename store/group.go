@@ -14,13 +14,13 @@ const groupTimeout = 8 * time.Second
 // SQLite every transaction is a commit on the one connection that intake
 // also needs, and an action's attempt wrote two (running, then its end),
 // which at 2,000 actions/s was more commits than the connection could
-// take (docs/BENCHMARKS.md, "Sustained"). There is no goroutine: the first
-// caller to find no group committing commits the waiting ones, and goes on
-// while more arrive (natural batching, no added wait).
+// take (docs/BENCHMARKS.md, "Sustained"). A goroutine commits group after
+// group while writes wait, and ends when none do; what arrives during a
+// commit makes the next group (natural batching, no added wait).
 type groupCommit struct {
 	mu      sync.Mutex
 	pending []*groupReq
-	leading bool
+	leading bool // commitGroups is running
 }
 
 type groupReq struct {
@@ -41,25 +41,29 @@ func (s *Store) grouped(ctx context.Context, fn func(ctx context.Context, tx que
 	g := &s.group
 	g.mu.Lock()
 	g.pending = append(g.pending, r)
-	if g.leading {
-		g.mu.Unlock()
-		// Not abandoned on ctx: once queued, fn runs; the caller learns
-		// whether it committed.
-		return <-r.done
+	if !g.leading {
+		g.leading = true
+		go s.commitGroups()
 	}
-	g.leading = true
-	for {
+	g.mu.Unlock()
+	// Not abandoned on ctx: once queued, fn runs; the caller learns
+	// whether it committed.
+	return <-r.done
+}
+
+// commitGroups commits what waits, group after group, until nothing does.
+func (s *Store) commitGroups() {
+	g := &s.group
+	g.mu.Lock()
+	for len(g.pending) > 0 {
 		batch := g.pending
 		g.pending = nil
 		g.mu.Unlock()
 		s.commitGroup(batch)
 		g.mu.Lock()
-		if len(g.pending) == 0 {
-			g.leading = false
-			g.mu.Unlock()
-			return <-r.done
-		}
 	}
+	g.leading = false
+	g.mu.Unlock()
 }
 
 // commitGroup runs batch's functions in one transaction and answers each.
