@@ -32,10 +32,11 @@ type InlineStore interface {
 // Inline runs the first attempt of the actions intake decided, in this
 // process, as soon as the transaction that queued them commits: their
 // River jobs are queued already running (store.EnqueueClaimed), so no
-// producer fetches them, the Runner reads no outcome back, and their
-// completion shares a transaction with others. Retries, snoozes, rescues
-// and everything queued any other way stay River's: a first attempt that
-// does not succeed hands its job back to River (FinishClaimed).
+// producer fetches them, the Runner reads no outcome back, and the end of
+// each attempt and of its job is one write, shared with others ending
+// together. Retries, snoozes, rescues and everything queued any other way
+// stay River's: a first attempt that does not succeed hands its job back
+// to River in that write (scheduled for the retry's time).
 //
 // At most workers claimed jobs run at once; when all are busy, intake
 // leaves the next delivery's jobs to River, so a burst queues as before.
