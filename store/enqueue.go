@@ -235,6 +235,8 @@ func (s *Store) flush(batch []*enqueueReq) {
 	defer cancel()
 	start := time.Now()
 	var inserted map[string]bool
+	s.turn.Lock()
+	defer s.turn.Unlock()
 	err := s.q.inTx(ctx, true, func(ctx context.Context, tx querier, jobs txJobs) error {
 		var err error
 		inserted, err = s.insertDeliveries(ctx, tx, candidates)

@@ -71,6 +71,8 @@ func (s *Store) commitGroup(batch []*groupReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
 	failed := false
+	s.turn.Lock()
+	defer s.turn.Unlock()
 	err := s.q.inTx(ctx, false, func(ctx context.Context, tx querier, _ txJobs) error {
 		for _, r := range batch {
 			if err := r.fn(ctx, tx); err != nil {

@@ -33,6 +33,9 @@ type Store struct {
 
 	group     groupCommit // RecordOutcome's shared transactions (group.go)
 	closeOnce sync.Once
+	// turn takes the intake writer's batches and the grouped writes in
+	// turn on SQLite's one connection (group.go).
+	turn sync.Mutex
 }
 
 type state int
