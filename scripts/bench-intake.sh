@@ -25,6 +25,7 @@
 #        in a temporary directory), BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 dur="${1:-10s}"
 conns="${2:-32}"
 size="${SIZE:-8192}"
@@ -59,19 +60,9 @@ else
 fi
 go build -o "$dir/switchboard-load" ./cmd/switchboard-load
 go build -o "$dir/switchboard-bench-subject" ./cmd/switchboard-bench-subject
-secret="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+secret="bench-$(random_token)"
 export SWITCHBOARD_LOAD_SECRET="$secret" GITHUB_WEBHOOK_SECRET="$secret"
 rows="$dir/rows.jsonl"
-
-# wait_http URL: until something answers HTTP there (any status).
-wait_http() {
-  for _ in $(seq 1 300); do
-    curl -s -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "no answer from $1" >&2
-  return 1
-}
 
 # stop: interrupt the running subject and wait for it.
 stop() {
@@ -107,17 +98,7 @@ for s in $subjects; do
     stop
     ;;
   switchboard)
-    cat >"$dir/switchboard.yml" <<EOF
-server: {addr: "127.0.0.1:3203"}
-github: {webhook_secret: "\${GITHUB_WEBHOOK_SECRET}"}
-store: {driver: sqlite, dsn: "$dir/switchboard.db"}
-rules:
-  - name: matches-nothing
-    on: [push]
-    if: {repository: "nobody/nothing"}
-    do:
-      - log: {message: "never {{ .ShortSHA }}"}
-EOF
+    intake_config "$dir/switchboard.yml" 127.0.0.1:3203 "$dir/switchboard.db"
     "$dir/switchboard" serve -c "$dir/switchboard.yml" --log-level warn 2>"$dir/switchboard.log" &
     pid=$!
     wait_http http://127.0.0.1:3203/readyz

@@ -12,6 +12,7 @@
 #        BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 rate="${RATE:-10}"
 dur="${DURATION:-10s}"
 size="${SIZE:-8192}"
@@ -27,8 +28,8 @@ trap cleanup EXIT
 echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 go build -o "$dir/switchboard" ./cmd/switchboard
 go build -o "$dir/switchboard-load" ./cmd/switchboard-load
-secret="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-token="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+secret="bench-$(random_token)"
+token="bench-$(random_token)"
 export SWITCHBOARD_LOAD_SECRET="$secret" GITHUB_WEBHOOK_SECRET="$secret"
 export SWITCHBOARD_LOAD_JENKINS_TOKEN="$token" JENKINS_API_TOKEN="$token"
 cat >"$dir/switchboard.yml" <<EOF

@@ -10,12 +10,13 @@
 # switchboard_bench_<random> is created on it and dropped afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 dur="${1:-10s}"
 senders="${2:-32}"
 replicas="${REPLICAS:-2}"
 ports=$(seq 3101 $((3100 + replicas)))
 base="${SWITCHBOARD_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
-db="switchboard_bench_$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+db="switchboard_bench_$(random_token)"
 dir="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -41,7 +42,7 @@ rules:
     do:
       - log: {message: "push {{ .ShortSHA }}"}
 EOF
-secret="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+secret="bench-$(random_token)"
 urls=()
 for port in $ports; do
   ADDR="127.0.0.1:$port" DSN="$dsn" GITHUB_WEBHOOK_SECRET="$secret" \

@@ -17,6 +17,7 @@
 #        BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 rate="${RATE:-2000}"
 dur="${DURATION:-10s}"
 senders="${SENDERS:-128}"
@@ -39,11 +40,11 @@ trap cleanup EXIT
 echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 go build -o "$dir/switchboard" ./cmd/switchboard
 go build -o "$dir/switchboard-load" ./cmd/switchboard-load
-secret="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+secret="bench-$(random_token)"
 export SWITCHBOARD_LOAD_SECRET="$secret" GITHUB_WEBHOOK_SECRET="$secret"
 
 if [ "$store" = postgres ]; then
-  db="switchboard_bench_$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+  db="switchboard_bench_$(random_token)"
   psql "$base" -qc "CREATE DATABASE $db" >/dev/null
   dsn="$(printf '%s' "$base" | sed -E "s#^(postgres(ql)?://[^/]+)/[^?]*#\1/$db#")"
 else

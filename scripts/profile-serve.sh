@@ -11,6 +11,7 @@
 #        BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 dur="${1:-15s}"
 conns="${2:-32}"
 secs="${dur%s}"
@@ -27,22 +28,12 @@ out="${OUT:-$dir/perf.data}"
 
 go build -o "$dir/switchboard" ./cmd/switchboard
 go build -o "$dir/switchboard-load" ./cmd/switchboard-load
-secret="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+secret="bench-$(random_token)"
 export SWITCHBOARD_LOAD_SECRET="$secret" GITHUB_WEBHOOK_SECRET="$secret"
-cat >"$dir/switchboard.yml" <<EOF
-server: {addr: "127.0.0.1:3331"}
-github: {webhook_secret: "\${GITHUB_WEBHOOK_SECRET}"}
-store: {driver: sqlite, dsn: "$dir/switchboard.db"}
-rules:
-  - name: matches-nothing
-    on: [push]
-    if: {repository: "nobody/nothing"}
-    do:
-      - log: {message: "never {{ .ShortSHA }}"}
-EOF
+intake_config "$dir/switchboard.yml" 127.0.0.1:3331 "$dir/switchboard.db"
 "$dir/switchboard" serve -c "$dir/switchboard.yml" --log-level warn 2>"$dir/serve.log" &
 pid=$!
-for _ in $(seq 1 300); do curl -fs http://127.0.0.1:3331/readyz >/dev/null && break; sleep 0.1; done
+wait_http http://127.0.0.1:3331/readyz
 
 "$dir/switchboard-load" -wrk http://127.0.0.1:3331/webhook -name switchboard -wrk-pid "$pid" \
   -wrk-count-db "$dir/switchboard.db" -c "$conns" -d "$dur" &

@@ -19,18 +19,7 @@ const MaxBody = 25 << 20
 func Floor(secret string) http.Handler {
 	key := []byte(secret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-		if err != nil {
-			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		if !validSignature(key, r.Header.Get("X-Hub-Signature-256"), body) {
-			http.Error(w, "bad signature", http.StatusUnauthorized)
+		if _, ok := verified(w, r, key); !ok {
 			return
 		}
 		b, _ := json.Marshal(map[string]string{"delivery": r.Header.Get("X-GitHub-Delivery"), "status": "queued"})
@@ -38,6 +27,28 @@ func Floor(secret string) http.Handler {
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = w.Write(b)
 	})
+}
+
+// verified is the floor's whole check, which the probe shares: 405 for a
+// method other than POST, 413 over MaxBody, 401 without a valid
+// X-Hub-Signature-256. It answers those itself and returns the body and
+// true when the request passes.
+func verified(w http.ResponseWriter, r *http.Request, key []byte) ([]byte, bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	if !validSignature(key, r.Header.Get("X-Hub-Signature-256"), body) {
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
 }
 
 // validSignature reports whether header is "sha256=" and the hex HMAC of

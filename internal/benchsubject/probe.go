@@ -10,7 +10,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -208,18 +207,8 @@ func (p *Probe) Count(ctx context.Context) (int64, error) {
 // X-GitHub-Event or X-GitHub-Delivery, 503 when it cannot be stored, and
 // 202 once it is committed.
 func (p *Probe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-	if err != nil {
-		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	if !validSignature(p.key, r.Header.Get("X-Hub-Signature-256"), body) {
-		http.Error(w, "bad signature", http.StatusUnauthorized)
+	body, ok := verified(w, r, p.key)
+	if !ok {
 		return
 	}
 	id, event := r.Header.Get("X-GitHub-Delivery"), r.Header.Get("X-GitHub-Event")
