@@ -116,7 +116,7 @@ func (p *Processor) evaluate(ctx context.Context, snap *Snapshot, ev *rules.Even
 		jobs = kept
 		explained = markSelf(snap.Config, explained)
 	}
-	if offline && (p.talk.Gate != nil && gated(snap, ev, jobs) || p.talk.Heads != nil && p.supersedes(snap.Config, ev, jobs)) {
+	if offline && (p.talk.Gate != nil && gated(snap, ev, jobs) && heldByPayload(snap, ev) || p.talk.Heads != nil && p.supersedes(snap.Config, ev, jobs)) {
 		return nil, nil, nil, errNeedsAPI
 	}
 	if jobs, explained, err = p.gate(ctx, snap, ev, jobs, explained); err != nil {

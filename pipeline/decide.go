@@ -164,10 +164,10 @@ func (p *Processor) Decide(ctx context.Context, d store.Delivery) (*Decision, bo
 	if len(d.Payload) > DecideMaxBytes {
 		return nil, false
 	}
-	if p.bodies != nil && len(d.Payload) > decideHoldMin {
+	if len(d.Payload) > decideHoldMin {
 		now, cancel := context.WithCancel(ctx)
 		cancel() // take the room only if it is free now
-		grant, err := p.bodies.Acquire(now, min(ViewCost*int64(len(d.Payload)), p.bodies.General()))
+		grant, err := p.hold(now, int64(len(d.Payload)))
 		if err != nil {
 			return nil, false
 		}

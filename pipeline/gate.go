@@ -15,7 +15,9 @@ import (
 // a trusted member approves them (/ok-to-test). The commands package
 // implements it.
 type Gate interface {
-	// Hold returns why ev is held ("held: author NONE from fork x/y;
+	// Hold calls nothing outside the process for an event heldByPayload
+	// says no to: the payload already shows it may run. Hold returns why
+	// ev is held ("held: author NONE from fork x/y;
 	// waiting for /ok-to-test"), having told the pull request so, or ""
 	// when ev may run. An error marked Retryable means the delivery is
 	// worth another try; with any other error the event is held all the
@@ -72,6 +74,14 @@ func gated(snap *Snapshot, ev *rules.Event, jobs []actions.Job) bool {
 		}
 	}
 	return false
+}
+
+// heldByPayload reports whether ev is a pull request event its payload
+// alone holds (UntrustedFork), so that the Gate must look further (teams,
+// an approval) through GitHub's API.
+func heldByPayload(snap *Snapshot, ev *rules.Event) bool {
+	_, _, held := UntrustedFork(snap.Config, ev)
+	return held && ev.SHA != ""
 }
 
 // markHeld turns every matched rule without trusted_only: false into one

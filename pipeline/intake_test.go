@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -150,6 +151,14 @@ func (f stubFiles) PullRequestFiles(context.Context, int64, string, string, int)
 // with a process_delivery job; nothing outside the process is called.
 func TestDecideLeavesToTheWorker(t *testing.T) {
 	ctx := context.Background()
+	const anyPR = `
+github: {webhook_secret: s}
+rules:
+  - name: any
+    on: [pull_request]
+    do:
+      - log: {message: "x"}
+`
 	const anyPush = `
 github: {webhook_secret: s}
 rules:
@@ -188,6 +197,8 @@ rules:
 				}
 				p.WithBudget(b)
 			}},
+		"a fork's pull request the payload holds": {cfg: anyPR, event: "pull_request", payload: forkPR(t),
+			setup: func(p *Processor) { p.WithTalk(Talk{Gate: failingGate{t}}) }},
 		"a superseding rule": {event: "push", payload: readWebhook(t, "push.branch.json"), cfg: `
 github: {webhook_secret: s}
 rules:
@@ -215,6 +226,62 @@ rules:
 				t.Errorf("jobs = %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// failingGate fails the test if Decide asks it whether to hold an event.
+type failingGate struct{ t *testing.T }
+
+func (g failingGate) Hold(context.Context, *Snapshot, *rules.Event) (string, error) {
+	g.t.Error("Decide asked the gate")
+	return "", nil
+}
+
+// countingGate lets every event run and counts the questions.
+type countingGate struct{ asked *int }
+
+func (g countingGate) Hold(context.Context, *Snapshot, *rules.Event) (string, error) {
+	*g.asked++
+	return "", nil
+}
+
+// forkPR is GitHub's example pull request opened from a stranger's fork.
+func forkPR(t *testing.T) []byte {
+	var m map[string]any
+	if err := json.Unmarshal(readWebhook(t, "pull_request.opened.json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	pr := m["pull_request"].(map[string]any)
+	pr["author_association"] = "NONE"
+	pr["head"].(map[string]any)["repo"].(map[string]any)["full_name"] = "stranger/Hello-World"
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestDecideTakesPullRequestsThePayloadTrusts: a pull request whose
+// payload shows it may run (here its owner's, from the repository itself)
+// is decided at intake, even with the gate on; the gate's answer needs no
+// API call for it.
+func TestDecideTakesPullRequestsThePayloadTrusts(t *testing.T) {
+	e := newProcessEnv(t, `
+github: {webhook_secret: s}
+rules:
+  - name: any
+    on: [pull_request]
+    do:
+      - log: {message: "x"}
+`)
+	asked := 0
+	e.p.WithTalk(Talk{Gate: countingGate{&asked}})
+	dec, ok := e.p.Decide(context.Background(), store.Delivery{ID: "pr-1", Event: "pull_request", Payload: readWebhook(t, "pull_request.opened.json")})
+	if !ok || len(dec.Processing.Actions) != 1 {
+		t.Fatalf("Decide = %v, %v; want the rule's one action", dec, ok)
+	}
+	if asked != 1 {
+		t.Errorf("the gate was asked %d times, want 1", asked)
 	}
 }
 

@@ -78,12 +78,8 @@ func cutRepeats(jobs []river.InsertManyParams, keys []string) [][]river.InsertMa
 // key twice; across statements of one transaction the second is skipped as
 // a duplicate, as it should be.
 func splitRepeats(jobs []river.InsertManyParams) ([][]river.InsertManyParams, error) {
-	var (
-		chunks [][]river.InsertManyParams
-		cur    []river.InsertManyParams
-		seen   = map[string]bool{}
-	)
-	for _, j := range jobs {
+	keys := make([]string, len(jobs))
+	for i, j := range jobs {
 		if j.Args == nil {
 			return nil, fmt.Errorf("store: job without args")
 		}
@@ -91,13 +87,7 @@ func splitRepeats(jobs []river.InsertManyParams) ([][]river.InsertManyParams, er
 		if err != nil {
 			return nil, fmt.Errorf("store: encode %s job args: %w", j.Args.Kind(), err)
 		}
-		key := j.Args.Kind() + "\x00" + string(enc)
-		if seen[key] {
-			chunks = append(chunks, cur)
-			cur, seen = nil, map[string]bool{}
-		}
-		seen[key] = true
-		cur = append(cur, j)
+		keys[i] = j.Args.Kind() + "\x00" + string(enc)
 	}
-	return append(chunks, cur), nil
+	return cutRepeats(jobs, keys), nil
 }
