@@ -3,8 +3,11 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -176,5 +179,61 @@ rules:
 	waitStates(t, e.dsn, "scheduled/1", "scheduled/1", "available/0")
 	if inline.reserve(1) {
 		t.Error("a stopped Inline took a job")
+	}
+}
+
+// failingEnds is an InlineStore whose attempt-end write fails; it records
+// how the job was then finished.
+type failingEnds struct {
+	*store.Store
+	finished chan string
+}
+
+func (f failingEnds) RecordOutcomeFinish(context.Context, store.Outcome, int64, bool, time.Time) error {
+	return errors.New("disk full")
+}
+
+func (f failingEnds) FinishClaimed(_ context.Context, id int64, completed bool, runAt time.Time) error {
+	f.finished <- fmt.Sprintf("job %d completed=%v runAt in the past=%v", id, completed, !runAt.After(time.Now()))
+	return nil
+}
+
+// TestInlineHandsBackWhenTheEndCannotBeRecorded: an attempt whose end
+// cannot be written hands its job back to River to run now (the Runner
+// will find the outcome as it stands), and its place is free again.
+func TestInlineHandsBackWhenTheEndCannotBeRecorded(t *testing.T) {
+	ctx := context.Background()
+	e := newProcessEnv(t, processConfig)
+	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
+	st := failingEnds{Store: e.store, finished: make(chan string, 3)}
+	inline := NewInline(runner, st, 3, 30*time.Second, e.log)
+	if _, err := NewIntake(e.store, e.p).WithInline(inline).Enqueue(ctx,
+		store.Delivery{ID: "disk-1", Event: "push", Payload: readWebhook(t, "push.branch.json")}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		select {
+		case f := <-st.finished:
+			got[f] = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("after %d of 3 jobs, no more were handed back", i)
+		}
+	}
+	for f := range got {
+		if !strings.HasSuffix(f, "completed=false runAt in the past=true") {
+			t.Errorf("handed back as %q, want not completed, to run now", f)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !inline.reserve(3) {
+		if time.Now().After(deadline) {
+			t.Fatal("the places of the failed attempts are not free again")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	inline.release(3)
+	if err := inline.Stop(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

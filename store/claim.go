@@ -38,16 +38,7 @@ func (s *Store) EnqueueClaimed(ctx context.Context, d Delivery, p Processing, ha
 	if handoff == nil {
 		return false, errors.New("store: EnqueueClaimed needs a handoff")
 	}
-	if p.Delivery != d.ID {
-		handoff(nil)
-		return false, errors.New("store: the processing is not the delivery's")
-	}
-	w, err := prepareProcessing(p)
-	if err != nil {
-		handoff(nil)
-		return false, err
-	}
-	return s.enqueueReq(ctx, &enqueueReq{ctx: ctx, d: d, decided: w, handoff: handoff})
+	return s.enqueueDecided(ctx, d, p, handoff)
 }
 
 // claimJobs marks the jobs a transaction inserted running, attempt 1, as

@@ -52,7 +52,7 @@ type enqueueResult struct {
 // are waiting (up to BatchMaxSize, waiting at most BatchMaxWait for more)
 // share one transaction (DESIGN.md, "River on SQLite").
 func (s *Store) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
-	return s.enqueue(ctx, d, nil)
+	return s.enqueueReq(ctx, &enqueueReq{ctx: ctx, d: d})
 }
 
 // EnqueueDecided is Enqueue for a delivery already processed: instead of a
@@ -60,21 +60,28 @@ func (s *Store) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 // explanations and the actions' jobs) is written in the same transaction
 // as the delivery, as RecordProcessing would write it. So a delivery whose
 // rules can be decided without GitHub's API costs one job per action and
-// no processing hop (docs/architecture.md, "Match at commit time"). A
-// duplicate writes nothing of p. p.Delivery must be d.ID.
+// no processing hop (docs/architecture.md, "The path now"). A duplicate
+// writes nothing of p. p.Delivery must be d.ID.
 func (s *Store) EnqueueDecided(ctx context.Context, d Delivery, p Processing) (duplicate bool, err error) {
-	if p.Delivery != d.ID {
-		return false, errors.New("store: the processing is not the delivery's")
-	}
-	w, err := prepareProcessing(p)
-	if err != nil {
-		return false, err
-	}
-	return s.enqueue(ctx, d, w)
+	return s.enqueueDecided(ctx, d, p, nil)
 }
 
-func (s *Store) enqueue(ctx context.Context, d Delivery, decided *processingWrite) (duplicate bool, err error) {
-	return s.enqueueReq(ctx, &enqueueReq{ctx: ctx, d: d, decided: decided})
+// enqueueDecided is EnqueueDecided and, with a handoff, EnqueueClaimed;
+// a delivery refused before it reaches the writer gets handoff(nil).
+func (s *Store) enqueueDecided(ctx context.Context, d Delivery, p Processing, handoff Handoff) (duplicate bool, err error) {
+	r := &enqueueReq{ctx: ctx, d: d, handoff: handoff}
+	if p.Delivery != d.ID {
+		err = errors.New("store: the processing is not the delivery's")
+	} else {
+		r.decided, err = prepareProcessing(p)
+	}
+	if err != nil {
+		if handoff != nil {
+			handoff(nil)
+		}
+		return false, err
+	}
+	return s.enqueueReq(ctx, r)
 }
 
 // enqueueReq hands r to the writer and waits for its answer. A handoff is
