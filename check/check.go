@@ -9,7 +9,10 @@ package check
 import (
 	"context"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,10 +72,10 @@ func Run(ctx context.Context, o Options) []Result {
 	}
 	cfg := o.Config
 	out := []Result{gitHub(ctx, o)}
-	for _, name := range sortedKeys(cfg.Jenkins) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Jenkins)) {
 		out = append(out, jenkins(ctx, o, name, cfg.Jenkins[name]))
 	}
-	for _, name := range sortedKeys(cfg.Slack) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Slack)) {
 		out = append(out, slackConn(ctx, o, name, cfg.Slack[name]))
 	}
 	return append(out, storeCheck(ctx, o))
@@ -105,5 +108,5 @@ func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return itoa(n) + " " + many
+	return strconv.Itoa(n) + " " + many
 }

@@ -3,7 +3,9 @@ package check
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -85,7 +87,7 @@ func rulesNeedingApp(o Options) []string {
 		}
 	}
 	var out []string
-	for _, name := range sortedKeys(kinds) {
+	for _, name := range slices.Sorted(maps.Keys(kinds)) {
 		var ks []string
 		for k := range kinds[name] {
 			ks = append(ks, k)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -100,7 +102,7 @@ func jenkins(ctx context.Context, o Options, name string, s *config.JenkinsServe
 
 	jobs, templated := staticJobs(o.Config, name)
 	var ok []string
-	for _, job := range sortedKeys(jobs) {
+	for _, job := range slices.Sorted(maps.Keys(jobs)) {
 		if p := checkJob(get, job, jobs[job]); p != "" {
 			problems = append(problems, p)
 		} else {
@@ -157,10 +159,10 @@ func checkJob(get func(string) (int, []byte, http.Header, error), job string, j 
 	}
 	if len(declared) == 0 {
 		return fmt.Sprintf("job %s: takes no parameters, but rule %s passes %s: the trigger would answer 400",
-			job, strings.Join(rulesOf(j.params), ", "), strings.Join(sortedKeys(j.params), ", "))
+			job, strings.Join(rulesOf(j.params), ", "), strings.Join(slices.Sorted(maps.Keys(j.params)), ", "))
 	}
 	var missing []string
-	for _, p := range sortedKeys(j.params) {
+	for _, p := range slices.Sorted(maps.Keys(j.params)) {
 		if !declared[p] {
 			missing = append(missing, p)
 		}
@@ -191,11 +193,11 @@ func staticJobs(cfg *config.Config, server string) (map[string]*jenkinsJob, int)
 				j = &jenkinsJob{params: map[string][]string{}}
 				jobs[a.Jenkins.Job] = j
 			}
-			if !contains(j.rules, r.Name) {
+			if !slices.Contains(j.rules, r.Name) {
 				j.rules = append(j.rules, r.Name)
 			}
 			for p := range a.Jenkins.Parameters {
-				if !contains(j.params[p], r.Name) {
+				if !slices.Contains(j.params[p], r.Name) {
 					j.params[p] = append(j.params[p], r.Name)
 				}
 			}
@@ -217,15 +219,6 @@ func rulesOf(params map[string][]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // jettyMessage is the message of a Jenkins (Jetty) error page: its <title>

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/switchboard-dev/switchboard/config"
@@ -142,7 +143,7 @@ func slackToken(ctx context.Context, o Options, label, name string, c *config.Sl
 	if len(channels) == 0 {
 		return result(label, nil, found)
 	}
-	public := contains(scopes, "chat:write.public")
+	public := slices.Contains(scopes, "chat:write.public")
 
 	var problems, fine []string
 	var listed map[string]channel // by name, read once
@@ -244,7 +245,7 @@ func staticChannels(cfg *config.Config, conn string) []string {
 	var out []string
 	for _, r := range cfg.Rules {
 		for _, a := range r.Do {
-			if a.Slack != nil && a.Slack.Connection == conn && a.Slack.Channel != "" && static(a.Slack.Channel) && !contains(out, a.Slack.Channel) {
+			if a.Slack != nil && a.Slack.Connection == conn && a.Slack.Channel != "" && static(a.Slack.Channel) && !slices.Contains(out, a.Slack.Channel) {
 				out = append(out, a.Slack.Channel)
 			}
 		}

@@ -3,21 +3,8 @@ package check
 import (
 	"errors"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 )
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // transportError says why a request got no answer, without the URL (which
 // may hold a secret, as a Slack webhook URL does) and without any secret
