@@ -179,10 +179,22 @@ func (in *intake) hold(r *http.Request, grant *budget.Grant, total int64) bool {
 // redelivers it. The body is left unread, so the connection is closed
 // rather than drained.
 func (in *intake) busy(w http.ResponseWriter, event, delivery string) int {
+	setBusy(w)
+	return in.reject(w, event, delivery, http.StatusServiceUnavailable, msgBusy, reasonBusy)
+}
+
+// The answer and the log reason of a 503 for want of budget, on every
+// webhook endpoint.
+const (
+	msgBusy    = "too many request bodies in flight; retry later"
+	reasonBusy = "no room in server.max_inflight_body_bytes"
+)
+
+// setBusy sets the headers of a 503 for want of budget: when to retry,
+// and that the connection closes (the body was not read).
+func setBusy(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", retryAfterBusy)
 	w.Header().Set("Connection", "close")
-	return in.reject(w, event, delivery, http.StatusServiceUnavailable,
-		"too many request bodies in flight; retry later", "no room in server.max_inflight_body_bytes")
 }
 
 // reject logs a refused request at Info and answers {"error": msg}. reason

@@ -112,10 +112,8 @@ func (s *sourceIntake) serve(w http.ResponseWriter, r *http.Request, kind, name 
 	case errors.Is(err, errTooLarge):
 		return s.refuse(w, source, http.StatusRequestEntityTooLarge, "payload too large", "body over the limit")
 	case errors.Is(err, errBusy):
-		w.Header().Set("Retry-After", retryAfterBusy)
-		w.Header().Set("Connection", "close")
-		return s.refuse(w, source, http.StatusServiceUnavailable,
-			"too many request bodies in flight; retry later", "no room in server.max_inflight_body_bytes")
+		setBusy(w)
+		return s.refuse(w, source, http.StatusServiceUnavailable, msgBusy, reasonBusy)
 	case err != nil:
 		return s.refuse(w, source, http.StatusBadRequest, "could not read body", "reading body: "+err.Error())
 	}
@@ -148,10 +146,8 @@ func (s *sourceIntake) serve(w http.ResponseWriter, r *http.Request, kind, name 
 		return http.StatusOK
 	}
 	if n := int64(len(body)); n > SmallBodyBytes && !s.hold(r, grant, (1+StoreCopies)*n) {
-		w.Header().Set("Retry-After", retryAfterBusy)
-		w.Header().Set("Connection", "close")
-		return s.refuse(w, source, http.StatusServiceUnavailable,
-			"too many request bodies in flight; retry later", "no room in server.max_inflight_body_bytes")
+		setBusy(w)
+		return s.refuse(w, source, http.StatusServiceUnavailable, msgBusy, reasonBusy)
 	}
 
 	// The source's name is part of the key, so that two endpoints (a test
