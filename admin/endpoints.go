@@ -61,7 +61,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
 	defer cancel()
 	page, err := a.store.ListDeliveries(ctx, f)
-	if a.storeFailed(w, err, "", "list deliveries") {
+	if a.storeFailed(w, err, "not found", "list deliveries") {
 		return
 	}
 	out := listReply{Deliveries: make([]listItem, 0, len(page.Deliveries)), NextCursor: page.NextCursor}
