@@ -562,8 +562,16 @@ func TestRulesDocCoversLanguage(t *testing.T) {
 		need(k)
 	}
 	event := reflect.TypeFor[rules.Event]()
+	for i := 0; i < reflect.PointerTo(event).NumMethod(); i++ {
+		if m := reflect.PointerTo(event).Method(i); m.Type.NumIn() == 1 {
+			need("." + m.Name) // called as a field in templates, such as .Payload
+		}
+	}
 	for i := 0; i < event.NumField(); i++ {
 		f := event.Field(i)
+		if !f.IsExported() {
+			continue
+		}
 		need("." + f.Name)
 		sub := f.Type
 		for sub.Kind() == reflect.Pointer || sub.Kind() == reflect.Slice {

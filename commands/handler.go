@@ -90,11 +90,11 @@ func (h *Handler) comment(ctx context.Context, snap *pipeline.Snapshot, ev *rule
 	if ev.Action != "created" {
 		return nil, nil
 	}
-	issue, _ := ev.Payload["issue"].(map[string]any)
+	issue, _ := ev.Payload()["issue"].(map[string]any)
 	if _, onPR := issue["pull_request"].(map[string]any); !onPR || ev.PullRequest == nil || ev.PullRequest.Number <= 0 {
 		return nil, nil
 	}
-	cm, _ := ev.Payload["comment"].(map[string]any)
+	cm, _ := ev.Payload()["comment"].(map[string]any)
 	user, _ := cm["user"].(map[string]any)
 	body, _ := cm["body"].(string)
 	cmds := Parse(body)
@@ -269,9 +269,9 @@ func synchronized(ev *rules.Event, pr *github.PullRequest) (*rules.Event, error)
 	}
 	payload := map[string]any{
 		"action": "synchronize", "number": pr.GetNumber(), "pull_request": prMap,
-		"repository": ev.Payload["repository"], "sender": ev.Payload["sender"],
+		"repository": ev.Payload()["repository"], "sender": ev.Payload()["sender"],
 	}
-	if inst, ok := ev.Payload["installation"]; ok {
+	if inst, ok := ev.Payload()["installation"]; ok {
 		payload["installation"] = inst
 	}
 	b, err := json.Marshal(payload)

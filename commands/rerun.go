@@ -25,7 +25,7 @@ func RerunText(check, sender string) string {
 // again for the same SHA, as a job of this delivery (a new build, a new
 // check run). Check runs Switchboard did not create are not its business.
 func (h *Handler) rerunCheck(ctx context.Context, ev *rules.Event) ([]actions.Job, error) {
-	cr, _ := ev.Payload["check_run"].(map[string]any)
+	cr, _ := ev.Payload()["check_run"].(map[string]any)
 	ext, _ := cr["external_id"].(string)
 	name, _ := cr["name"].(string)
 	job, err := h.again(ctx, ev, ext, name)
@@ -38,7 +38,7 @@ func (h *Handler) rerunCheck(ctx context.Context, ev *rules.Event) ([]actions.Jo
 // rerunSuite answers check_suite.rerequested: every action that reported
 // a check run in the suite runs again (the latest run of each name).
 func (h *Handler) rerunSuite(ctx context.Context, ev *rules.Event) ([]actions.Job, error) {
-	cs, _ := ev.Payload["check_suite"].(map[string]any)
+	cs, _ := ev.Payload()["check_suite"].(map[string]any)
 	id := int64Of(cs["id"])
 	if id <= 0 {
 		return nil, nil

@@ -177,7 +177,7 @@ func (p *Processor) fromSelf(ctx context.Context, ev *rules.Event) (bool, error)
 }
 
 func senderType(ev *rules.Event) string {
-	s, _ := ev.Payload["sender"].(map[string]any)
+	s, _ := ev.Payload()["sender"].(map[string]any)
 	t, _ := s["type"].(string)
 	return t
 }
@@ -231,12 +231,12 @@ func (p *Processor) claimHeads(ctx context.Context, cfg *config.Config, ev *rule
 // pull_request.updated_at), so the order of delivery does not matter.
 func supersedeHead(ev *rules.Event, now func() time.Time) (string, store.Head, bool) {
 	h := store.Head{Delivery: ev.Delivery, SHA: ev.SHA}
-	h.Before, _ = ev.Payload["before"].(string)
+	h.Before, _ = ev.Payload()["before"].(string)
 	var key string
 	switch {
 	case ev.Event == "push" && ev.Branch != "" && strings.Trim(ev.SHA, "0") != "":
 		key = "push:" + ev.Repository.FullName + ":" + ev.Branch
-		repo, _ := ev.Payload["repository"].(map[string]any)
+		repo, _ := ev.Payload()["repository"].(map[string]any)
 		switch v := repo["pushed_at"].(type) {
 		case int64:
 			h.At = time.Unix(v, 0)
@@ -244,12 +244,12 @@ func supersedeHead(ev *rules.Event, now func() time.Time) (string, store.Head, b
 			h.At = time.Unix(int64(v), 0)
 		}
 		if h.At.IsZero() {
-			hc, _ := ev.Payload["head_commit"].(map[string]any)
+			hc, _ := ev.Payload()["head_commit"].(map[string]any)
 			h.At = parseTime(hc["timestamp"])
 		}
 	case ev.Event == "pull_request" && ev.PullRequest != nil && ev.SHA != "":
 		key = fmt.Sprintf("pr:%s#%d", ev.Repository.FullName, ev.PullRequest.Number)
-		pr, _ := ev.Payload["pull_request"].(map[string]any)
+		pr, _ := ev.Payload()["pull_request"].(map[string]any)
 		h.At = parseTime(pr["updated_at"])
 	default:
 		return "", store.Head{}, false

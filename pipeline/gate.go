@@ -110,7 +110,7 @@ func UntrustedFork(cfg *config.Config, ev *rules.Event) (assoc, fork string, hel
 	if cfg == nil || !cfg.PullRequests.Holds() || ev.Event != "pull_request" || ev.PullRequest == nil {
 		return "", "", false
 	}
-	pr, _ := ev.Payload["pull_request"].(map[string]any)
+	pr, _ := ev.Payload()["pull_request"].(map[string]any)
 	assoc, _ = pr["author_association"].(string)
 	if assoc == "" {
 		assoc = "NONE"

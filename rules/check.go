@@ -64,7 +64,7 @@ func (e *Engine) Check(samples map[string][]*Event) config.Errors {
 		for _, name := range r.events() {
 			evs := samples[name]
 			if len(evs) == 0 {
-				evs = []*Event{{Event: name, Source: config.SourceOf(name), Payload: map[string]any{}}}
+				evs = []*Event{(&Event{Event: name, Source: config.SourceOf(name)}).WithPayload(map[string]any{})}
 			}
 			evs = couldMatch(&r.cond, evs)
 			for j, a := range r.actions {

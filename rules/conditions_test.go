@@ -44,7 +44,7 @@ func (l *listFiles) PullRequestFiles(ctx context.Context, installation int64, ow
 
 func pushEvent(ref string, files ...string) *Event {
 	ev := &Event{Event: "push", Ref: ref, Sender: "octocat", SHA: "0123456789abcdef", ShortSHA: "0123456",
-		Repository: Repository{FullName: "acme/app", Owner: "acme", Name: "app"}, Payload: map[string]any{}}
+		Repository: Repository{FullName: "acme/app", Owner: "acme", Name: "app"}, raw: &rawPayload{m: map[string]any{}}}
 	if b, ok := cutPrefix(ref, "refs/heads/"); ok {
 		ev.Branch = b
 	}
@@ -68,13 +68,13 @@ func prEvent(action, base, head string, draft bool, author string, labels ...str
 	return &Event{Event: "pull_request", Action: action, Sender: "someone", Installation: 7,
 		Repository: Repository{FullName: "acme/app", Owner: "acme", Name: "app"}, Branch: head, SHA: "abc",
 		PullRequest: &PullRequest{Number: 5, Base: base, Head: head, Draft: draft, Author: author, Labels: labels},
-		Payload:     map[string]any{"pull_request": map[string]any{"additions": int64(10), "title": "Fix it"}}}
+		raw:         &rawPayload{m: map[string]any{"pull_request": map[string]any{"additions": int64(10), "title": "Fix it"}}}}
 }
 
 func issueEvent(author string, labels ...string) *Event {
 	return &Event{Event: "issues", Action: "opened", Sender: "someone",
 		Repository: Repository{FullName: "acme/app", Owner: "acme", Name: "app"},
-		Issue:      &Issue{Number: 9, Author: author, Labels: labels}, Payload: map[string]any{}}
+		Issue:      &Issue{Number: 9, Author: author, Labels: labels}, raw: &rawPayload{m: map[string]any{}}}
 }
 
 func commentOnPR(commenter string, draftKnown bool) *Event {
@@ -82,7 +82,7 @@ func commentOnPR(commenter string, draftKnown bool) *Event {
 		Repository:  Repository{FullName: "acme/app", Owner: "acme", Name: "app"},
 		Issue:       &Issue{Number: 5, Author: "alice", Labels: []string{"bug"}},
 		PullRequest: &PullRequest{Number: 5, Author: "alice", Labels: []string{"bug"}, draftUnknown: !draftKnown},
-		Comment:     &Comment{Body: "/retest", Author: commenter}, Payload: map[string]any{}}
+		Comment:     &Comment{Body: "/retest", Author: commenter}, raw: &rawPayload{m: map[string]any{}}}
 }
 
 func boolp(b bool) *bool { return &b }

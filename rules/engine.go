@@ -226,7 +226,7 @@ func (e *Engine) evaluate(ctx context.Context, ev *Event, files FileLister, unkn
 			f = factsOf(ev)
 		}
 		if r.cond.expr != nil && env == nil {
-			env = map[string]any{"payload": ev.Payload}
+			env = map[string]any{"payload": ev.Payload()}
 		}
 		ok, exprErr := r.cond.check(f, env, tr)
 		if tr != nil && (exprErr != nil || !ok) {

@@ -51,10 +51,8 @@ type Event struct {
 	Issue        *Issue
 	Comment      *Comment
 	Commits      []Commit
-	// Payload is the raw JSON as maps. Whole numbers are int64 (float64 when
-	// they do not fit or have a fraction), so templates print 191568743 rather
-	// than 1.91568743e+08 and expressions compare numbers without type fuss.
-	Payload map[string]any
+
+	raw *rawPayload // the payload, as maps on first use (Payload)
 }
 
 // Repository is the repository an event is about.
@@ -118,19 +116,30 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 	if name == "" {
 		return nil, fmt.Errorf("event name is empty")
 	}
-	raw, err := decodePayload(payload)
-	if err != nil {
-		return nil, fmt.Errorf("%s payload: %w", name, err)
-	}
-	ev := &Event{Event: name, Source: config.SourceOf(name), Delivery: delivery, Payload: raw}
+	ev := &Event{Event: name, Source: config.SourceOf(name), Delivery: delivery}
 	if !isTyped(name) {
+		raw, err := decodePayload(payload)
+		if err != nil {
+			return nil, fmt.Errorf("%s payload: %w", name, err)
+		}
+		ev.raw = &rawPayload{m: raw}
 		fillGeneric(ev, raw)
 		return ev, nil
 	}
 	parsed, err := parseTyped(name, payload)
-	if err != nil {
+	if err != nil || !isObject(payload) {
+		// decodePayload's answer comes first, as it always has: "not valid
+		// JSON" before a field of the wrong type. It also refuses what the
+		// typed parse lets by, such as null.
+		if _, rawErr := decodePayload(payload); rawErr != nil {
+			err = rawErr
+		}
 		return nil, fmt.Errorf("%s payload: %w", name, err)
 	}
+	// The typed parse has checked the whole payload (syntax, trailing
+	// data) with the options decodePayload uses, so the maps cannot fail
+	// later; they are built on first use only.
+	ev.raw = &rawPayload{data: payload}
 	switch p := parsed.(type) {
 	case *github.PushEvent:
 		fromPush(ev, p)

@@ -98,7 +98,7 @@ func TestNewEventFromExamples(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			ev := loadEvent(t, tc.file)
-			if ev.Payload == nil {
+			if ev.Payload() == nil {
 				t.Fatal("Payload is nil")
 			}
 			if ev.Delivery != "delivery-1" {
@@ -108,7 +108,7 @@ func TestNewEventFromExamples(t *testing.T) {
 			if got.Source != "github" {
 				t.Errorf("Source = %q, want github", got.Source)
 			}
-			got.Payload, got.Delivery, got.Source = nil, "", ""
+			got.raw, got.Delivery, got.Source = nil, "", ""
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("event view differs\n got: %+v\nwant: %+v", got, tc.want)
 				if got.PullRequest != nil && tc.want.PullRequest != nil {
@@ -124,7 +124,7 @@ func TestNewEventPayloadNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr := ev.Payload["pull_request"].(map[string]any)
+	pr := ev.Payload()["pull_request"].(map[string]any)
 	tests := map[string]struct {
 		key  string
 		want any
@@ -155,6 +155,9 @@ func TestNewEventErrors(t *testing.T) {
 		"empty":                {"push", ``, "push payload: empty payload"},
 		"array":                {"push", `[1,2]`, "push payload: a JSON array, want an object"},
 		"string":               {"issues", `"x"`, "issues payload: a JSON string, want an object"},
+		"null":                 {"push", `null`, "push payload: a JSON null, want an object"},
+		"null, spaced":         {"pull_request", " \n null ", "pull_request payload: a JSON null, want an object"},
+		"bad JSON, bad shape":  {"push", `{"ref": 5, "x": nope}`, "push payload: not valid JSON"},
 		"trailing data":        {"push", `{} {}`, "data after the top-level value"},
 		"wrong shape: ref":     {"push", `{"ref": 5}`, "push payload: json: cannot unmarshal number"},
 		"wrong shape: PR":      {"pull_request", `{"pull_request": "x"}`, "pull_request payload: json: cannot unmarshal string"},
@@ -175,6 +178,31 @@ func TestNewEventErrors(t *testing.T) {
 	}
 }
 
+// The maps of a typed event are built on first use; readers on several
+// goroutines (the race detector watches) all get the one decoded payload.
+func TestNewEventPayloadOnFirstUse(t *testing.T) {
+	ev, err := NewEvent("push", "d", readPayload(t, "push.branch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan map[string]any, 4)
+	for range 4 {
+		go func() { got <- ev.Payload() }()
+	}
+	first := <-got
+	for range 3 {
+		if m := <-got; reflect.ValueOf(m).Pointer() != reflect.ValueOf(first).Pointer() {
+			t.Error("Payload decoded more than once")
+		}
+	}
+	if first["ref"] != ev.Ref || ev.Ref == "" {
+		t.Errorf("Payload ref = %v, view Ref = %q", first["ref"], ev.Ref)
+	}
+	if (&Event{}).Payload() != nil {
+		t.Error("a view built by hand without a payload should have a nil Payload")
+	}
+}
+
 func TestNewEventUnknownEvent(t *testing.T) {
 	payload := `{"action":"published","release":{"tag_name":"v1.0.0"},"installation":{"id":42},
 		"repository":{"full_name":"acme/app","name":"app","html_url":"https://github.com/acme/app","default_branch":"main","owner":{"login":"acme"}},
@@ -191,11 +219,11 @@ func TestNewEventUnknownEvent(t *testing.T) {
 	if got.Source != "github" {
 		t.Errorf("Source = %q, want github", got.Source)
 	}
-	got.Payload, got.Source = nil, ""
+	got.raw, got.Source = nil, ""
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
-	if tag := ev.Payload["release"].(map[string]any)["tag_name"]; tag != "v1.0.0" {
+	if tag := ev.Payload()["release"].(map[string]any)["tag_name"]; tag != "v1.0.0" {
 		t.Errorf("Payload release.tag_name = %v", tag)
 	}
 

@@ -158,6 +158,10 @@ func (c *fieldChecker) resolve(n parse.Node, t reflect.Type, idents []string, pr
 				t = f.Type
 				continue
 			}
+			if m, ok := reflect.PointerTo(t).MethodByName(id); ok && m.Type.NumIn() == 1 && m.Type.NumOut() == 1 {
+				t = m.Type.Out(0) // a method templates call as a field, such as .Payload
+				continue
+			}
 		}
 		path := prefix + "." + strings.Join(idents[:i+1], ".")
 		loc, _ := c.tree.ErrorContext(n)
@@ -181,6 +185,12 @@ func noField(t reflect.Type, id, parent string) string {
 	for i := 0; i < t.NumField(); i++ {
 		if f := t.Field(i); f.IsExported() {
 			names = append(names, f.Name)
+		}
+	}
+	pt := reflect.PointerTo(t)
+	for i := 0; i < pt.NumMethod(); i++ {
+		if m := pt.Method(i); m.Type.NumIn() == 1 && m.Type.NumOut() == 1 {
+			names = append(names, m.Name)
 		}
 	}
 	return fmt.Sprintf("the %s has no field %s (it has %s)", viewName(t), id, strings.Join(names, ", "))

@@ -95,7 +95,7 @@ func textEvent(name, text string) *Event {
 		Issue:       &Issue{Title: text, HTMLURL: text, Labels: []string{text}, Author: text},
 		Comment:     &Comment{Body: text, Author: text},
 		Commits:     []Commit{{ID: text, Message: text, Author: text, URL: text, Added: []string{text}}},
-		Payload:     map[string]any{"text": text, "list": []any{text, int64(1)}, "nested": map[string]any{"k": text}},
+		raw:         &rawPayload{m: map[string]any{"text": text, "list": []any{text, int64(1)}, "nested": map[string]any{"k": text}}},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 	jsonv1 "github.com/go-json-experiment/json/v1"
@@ -19,6 +20,51 @@ import (
 // time and a third of the garbage (docs/BENCHMARKS.md, "Parsing a
 // payload"), and every delivery is parsed on the request path.
 var jsonOptions = jsonv1.DefaultOptionsV1()
+
+// rawPayload is an event's payload as maps, decoded on first use. Most
+// deliveries are matched on the view's fields alone, and building the maps
+// costs as much as the typed parse (docs/BENCHMARKS.md, "The engine after
+// the redesign"); only expressions, templates under .Payload and a few
+// pipeline checks read them.
+type rawPayload struct {
+	once sync.Once
+	data []byte // the JSON, until decoded
+	m    map[string]any
+}
+
+func (r *rawPayload) get() map[string]any {
+	r.once.Do(func() {
+		if r.m == nil && r.data != nil {
+			// NewEvent checked data with the same decoder and options.
+			r.m, _ = decodePayload(r.data)
+		}
+		r.data = nil
+	})
+	return r.m
+}
+
+// Payload is the raw JSON as maps. Whole numbers are int64 (float64 when
+// they do not fit or have a fraction), so templates print 191568743 rather
+// than 1.91568743e+08 and expressions compare numbers without type fuss.
+// It is nil for a view built by hand without one (WithPayload).
+func (e *Event) Payload() map[string]any {
+	if e.raw == nil {
+		return nil
+	}
+	return e.raw.get()
+}
+
+// WithPayload sets the maps Payload returns, for a view built by hand.
+func (e *Event) WithPayload(m map[string]any) *Event {
+	e.raw = &rawPayload{m: m}
+	return e
+}
+
+// isObject reports whether data's first value starts as a JSON object.
+func isObject(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	return len(t) > 0 && t[0] == '{'
+}
 
 // decodePayload decodes a JSON object into maps. Numbers are turned into
 // int64 when whole and in range, else float64 (the digits as a string

@@ -14,7 +14,7 @@ import (
 func TestFuncs(t *testing.T) {
 	ev := &Event{Event: "pull_request", Sender: "Octo-Cat", Branch: "feature/x",
 		PullRequest: &PullRequest{Number: 3, Title: "  Ünïcode title  ", Labels: []string{"bug", "ui"}},
-		Payload:     map[string]any{"n": int64(191568743), "f": 2.5, "list": []any{"a", int64(1), true}, "empty": "", "nil": nil}}
+		raw:         &rawPayload{m: map[string]any{"n": int64(191568743), "f": 2.5, "list": []any{"a", int64(1), true}, "empty": "", "nil": nil}}}
 	tests := map[string]struct {
 		tmpl string
 		want string
@@ -345,7 +345,7 @@ func TestMissingKeyIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = tp.render(&Event{Payload: map[string]any{}})
+	_, err = tp.render(&Event{raw: &rawPayload{m: map[string]any{}}})
 	if err == nil || !strings.Contains(err.Error(), `.Payload.nope: map has no entry for key "nope"`) {
 		t.Errorf("err = %v", err)
 	}
@@ -353,7 +353,7 @@ func TestMissingKeyIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := tp.render(&Event{Payload: map[string]any{}})
+	got, err := tp.render(&Event{raw: &rawPayload{m: map[string]any{}}})
 	if err != nil || got != "[<no value>]" {
 		// index on a missing key gives the zero value, which text/template
 		// prints as <no value>; default turns it into something readable.
