@@ -85,7 +85,7 @@ func (p *Processor) evaluate(ctx context.Context, snap *Snapshot, ev *rules.Even
 		files = offlineFiles{}
 	}
 	if offline && (p.repo != nil && snap.Config != nil && snap.Config.RepoRules.Enabled ||
-		p.talk.Self != nil && senderType(ev) == "Bot" ||
+		p.talk.Self != nil && ev.SenderType == "Bot" ||
 		p.talk.Conversation != nil && p.talk.Conversation.Involves(ev)) {
 		return nil, nil, nil, errNeedsAPI
 	}
@@ -166,7 +166,7 @@ func markSelf(cfg *config.Config, explained []rules.Explanation) []rules.Explana
 // the look-up; a failed look-up retries the delivery rather than risk a
 // loop.
 func (p *Processor) fromSelf(ctx context.Context, ev *rules.Event) (bool, error) {
-	if p.talk.Self == nil || senderType(ev) != "Bot" {
+	if p.talk.Self == nil || ev.SenderType != "Bot" {
 		return false, nil
 	}
 	login, err := p.talk.Self.Login(ctx)
@@ -174,12 +174,6 @@ func (p *Processor) fromSelf(ctx context.Context, ev *rules.Event) (bool, error)
 		return false, fmt.Errorf("find the App's bot account: %w", err)
 	}
 	return strings.EqualFold(login, ev.Sender), nil
-}
-
-func senderType(ev *rules.Event) string {
-	s, _ := ev.Payload()["sender"].(map[string]any)
-	t, _ := s["type"].(string)
-	return t
 }
 
 func ruleConfig(cfg *config.Config, name string) *config.Rule {

@@ -44,12 +44,12 @@ func (offlineFiles) PullRequestFiles(context.Context, int64, string, string, int
 // supersedes reports whether some of jobs come from a rule with supersede:
 // true and ev is work such a rule tracks, so evaluate would claim a head.
 func (p *Processor) supersedes(cfg *config.Config, ev *rules.Event, jobs []actions.Job) bool {
-	if _, _, ok := supersedeHead(ev, p.now); !ok {
-		return false
-	}
 	for i := range jobs {
 		if rc := ruleConfig(cfg, jobs[i].Rule); rc != nil && rc.Supersede && jobs[i].Why == "" {
-			return true
+			// Only now the head: it reads the payload's maps, which most
+			// deliveries never need.
+			_, _, ok := supersedeHead(ev, p.now)
+			return ok
 		}
 	}
 	return false
@@ -143,12 +143,10 @@ type Decision struct {
 	dec        *decision
 }
 
-// Stored logs and counts the decision once the delivery is stored; a
-// duplicate delivery wrote nothing and is not counted.
-func (d *Decision) Stored(duplicate bool) {
-	if !duplicate {
-		d.p.done(d.event, d.dec, len(d.Processing.Actions))
-	}
+// Stored logs and counts the decision once the delivery is stored (a
+// duplicate wrote nothing and is not counted).
+func (d *Decision) Stored() {
+	d.p.done(d.event, d.dec, len(d.Processing.Actions))
 }
 
 // Decide processes a delivery before it is stored, when that needs

@@ -83,10 +83,10 @@ func (in *Inline) release(n int) {
 	}
 }
 
-// handoff returns the store.Handoff for a delivery whose actions took
-// reserved slots: it runs the claimed jobs and frees the slots of the
+// handoff returns what runs the jobs store.EnqueueClaimed claimed for a
+// delivery whose actions took reserved slots, and frees the slots of the
 // rest.
-func (in *Inline) handoff(reserved int, actions []store.QueuedAction) store.Handoff {
+func (in *Inline) handoff(reserved int, actions []store.QueuedAction) func(claimed []store.ClaimedJob) {
 	return func(claimed []store.ClaimedJob) {
 		in.release(reserved - len(claimed))
 		for _, c := range claimed {

@@ -10,7 +10,7 @@ import (
 // it).
 type IntakeStore interface {
 	Enqueue(ctx context.Context, d store.Delivery) (duplicate bool, err error)
-	EnqueueDecided(ctx context.Context, d store.Delivery, p store.Processing) (duplicate bool, err error)
+	EnqueueDecided(ctx context.Context, d store.Delivery, p store.Processing, handoff store.Handoff) (duplicate bool, err error)
 	EnqueueClaimed(ctx context.Context, d store.Delivery, p store.Processing, handoff store.Handoff) (duplicate bool, err error)
 	Ping(ctx context.Context) error
 }
@@ -47,15 +47,23 @@ func (in *Intake) Enqueue(ctx context.Context, d store.Delivery) (duplicate bool
 	if !ok {
 		return in.store.Enqueue(ctx, d)
 	}
+	// The decision is counted when the store says it is stored, not when
+	// Enqueue returns: a caller that gives up during the commit gets an
+	// error, and the delivery is stored all the same.
 	if n := len(dec.Processing.Actions); in.inline != nil && in.inline.reserve(n) {
-		duplicate, err = in.store.EnqueueClaimed(ctx, d, dec.Processing, in.inline.handoff(n, dec.Processing.Actions))
-	} else {
-		duplicate, err = in.store.EnqueueDecided(ctx, d, dec.Processing)
+		run := in.inline.handoff(n, dec.Processing.Actions)
+		return in.store.EnqueueClaimed(ctx, d, dec.Processing, func(stored bool, claimed []store.ClaimedJob) {
+			if stored {
+				dec.Stored()
+			}
+			run(claimed)
+		})
 	}
-	if err == nil {
-		dec.Stored(duplicate)
-	}
-	return duplicate, err
+	return in.store.EnqueueDecided(ctx, d, dec.Processing, func(stored bool, _ []store.ClaimedJob) {
+		if stored {
+			dec.Stored()
+		}
+	})
 }
 
 // Ping reports whether the store is reachable.

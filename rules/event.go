@@ -42,6 +42,7 @@ type Event struct {
 	Installation int64  // the GitHub App installation ID, 0 when absent
 	Repository   Repository
 	Sender       string // login of the user who caused the event
+	SenderType   string // the sender's account type: "User", "Bot" or "Organization"
 	Ref          string // push: the full ref, such as refs/heads/main
 	Branch       string // push: the pushed branch; pull_request: the head branch
 	Tag          string // push of a tag: the tag name
@@ -150,12 +151,14 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 		ev.Installation = p.GetInstallation().GetID()
 		ev.Repository = repository(p.GetRepo())
 		ev.Sender = p.GetSender().GetLogin()
+		ev.SenderType = p.GetSender().GetType()
 		fromIssue(ev, p.GetIssue())
 	case *github.IssueCommentEvent:
 		ev.Action = p.GetAction()
 		ev.Installation = p.GetInstallation().GetID()
 		ev.Repository = repository(p.GetRepo())
 		ev.Sender = p.GetSender().GetLogin()
+		ev.SenderType = p.GetSender().GetType()
 		fromIssue(ev, p.GetIssue())
 		if c := p.GetComment(); c != nil {
 			ev.Comment = &Comment{Body: c.GetBody(), Author: c.GetUser().GetLogin()}
@@ -164,14 +167,17 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 		ev.Installation = p.GetInstallation().GetID()
 		ev.Repository = repository(p.GetRepo())
 		ev.Sender = p.GetSender().GetLogin()
+		ev.SenderType = p.GetSender().GetType()
 	case *github.InstallationEvent:
 		ev.Action = p.GetAction()
 		ev.Installation = p.GetInstallation().GetID()
 		ev.Sender = p.GetSender().GetLogin()
+		ev.SenderType = p.GetSender().GetType()
 	case *github.InstallationRepositoriesEvent:
 		ev.Action = p.GetAction()
 		ev.Installation = p.GetInstallation().GetID()
 		ev.Sender = p.GetSender().GetLogin()
+		ev.SenderType = p.GetSender().GetType()
 	default:
 		return nil, fmt.Errorf("%s payload: unexpected parsed type %T", name, parsed)
 	}
@@ -234,6 +240,7 @@ func fromPush(ev *Event, p *github.PushEvent) {
 		}
 	}
 	ev.Sender = p.GetSender().GetLogin()
+	ev.SenderType = p.GetSender().GetType()
 	ev.Ref = p.GetRef()
 	switch {
 	case strings.HasPrefix(ev.Ref, "refs/heads/"):
@@ -270,6 +277,7 @@ func fromPullRequest(ev *Event, p *github.PullRequestEvent) {
 	ev.Installation = p.GetInstallation().GetID()
 	ev.Repository = repository(p.GetRepo())
 	ev.Sender = p.GetSender().GetLogin()
+	ev.SenderType = p.GetSender().GetType()
 	pr := p.GetPullRequest()
 	if pr == nil {
 		return
@@ -368,6 +376,7 @@ func fillGeneric(ev *Event, raw map[string]any) {
 	}
 	if s, ok := raw["sender"].(map[string]any); ok {
 		ev.Sender, _ = s["login"].(string)
+		ev.SenderType, _ = s["type"].(string)
 	}
 	if r, ok := raw["repository"].(map[string]any); ok {
 		ev.Repository.FullName, _ = r["full_name"].(string)

@@ -41,7 +41,7 @@ func TestNewEventFromExamples(t *testing.T) {
 		want Event // Payload and Delivery are not compared
 	}{
 		"push of a branch": {"push.branch.json", Event{
-			Event: "push", Installation: 1, Repository: helloWorld, Sender: "Codertocat",
+			Event: "push", Installation: 1, Repository: helloWorld, Sender: "Codertocat", SenderType: "User",
 			Ref: "refs/heads/master", Branch: "master",
 			SHA: "6113728f27ae82c7b1a177c8d03f9e96e0adf246", ShortSHA: "6113728",
 			Commits: []Commit{{
@@ -51,48 +51,48 @@ func TestNewEventFromExamples(t *testing.T) {
 			}},
 		}},
 		"push of a tag": {"push.tag.json", Event{
-			Event: "push", Repository: helloWorld, Sender: "Codertocat",
+			Event: "push", Repository: helloWorld, Sender: "Codertocat", SenderType: "User",
 			Ref: "refs/tags/simple-tag", Tag: "simple-tag",
 			SHA: "6113728f27ae82c7b1a177c8d03f9e96e0adf246", ShortSHA: "6113728",
 		}},
 		"branch deleted": {"push.branch-delete.json", Event{
-			Event: "push", Installation: 1, Repository: helloWorld, Sender: "Codertocat",
+			Event: "push", Installation: 1, Repository: helloWorld, Sender: "Codertocat", SenderType: "User",
 			Ref: "refs/heads/changes", Branch: "changes",
 			SHA: "0000000000000000000000000000000000000000", ShortSHA: "0000000",
 		}},
 		"pull request opened": {"pull_request.opened.json", Event{
-			Event: "pull_request", Action: "opened", Installation: 1, Repository: helloWorld, Sender: "Codertocat",
+			Event: "pull_request", Action: "opened", Installation: 1, Repository: helloWorld, Sender: "Codertocat", SenderType: "User",
 			Branch: "changes", SHA: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", ShortSHA: "ec26c3e",
 			PullRequest: prView,
 		}},
 		"draft pull request": {"pull_request.converted_to_draft.json", Event{
-			Event: "pull_request", Action: "converted_to_draft", Installation: 1, Repository: helloWorld, Sender: "Codertocat",
+			Event: "pull_request", Action: "converted_to_draft", Installation: 1, Repository: helloWorld, Sender: "Codertocat", SenderType: "User",
 			Branch: "changes", SHA: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", ShortSHA: "ec26c3e",
 			PullRequest: &draftView,
 		}},
 		"issue opened": {"issues.opened.json", Event{
-			Event: "issues", Action: "opened", Repository: helloWorld, Sender: "Codertocat", Issue: issueView,
+			Event: "issues", Action: "opened", Repository: helloWorld, Sender: "Codertocat", SenderType: "User", Issue: issueView,
 		}},
 		"comment on an issue": {"issue_comment.created.json", Event{
-			Event: "issue_comment", Action: "created", Installation: 1, Repository: helloWorld, Sender: "Codertocat",
+			Event: "issue_comment", Action: "created", Installation: 1, Repository: helloWorld, Sender: "Codertocat", SenderType: "User",
 			Issue:   issueView,
 			Comment: &Comment{Body: "You are totally right! I'll get this fixed right away.", Author: "Codertocat"},
 		}},
 		"comment on a pull request": {"issue_comment.created-pr.json", Event{
-			Event: "issue_comment", Action: "created", Installation: 1, Repository: helloWorld, Sender: "Codertocat",
+			Event: "issue_comment", Action: "created", Installation: 1, Repository: helloWorld, Sender: "Codertocat", SenderType: "User",
 			Issue:       &Issue{Number: 2, Title: "Update the README with new information.", HTMLURL: "https://github.com/Codertocat/Hello-World/pull/2", Labels: []string{"bug"}, Author: "Codertocat"},
 			PullRequest: &PullRequest{Number: 2, Title: "Update the README with new information.", HTMLURL: "https://github.com/Codertocat/Hello-World/pull/2", Labels: []string{"bug"}, Author: "Codertocat"},
 			Comment:     &Comment{Body: "You are totally right! I'll get this fixed right away.", Author: "Codertocat"},
 		}},
 		"ping": {"ping.repository.json", Event{
-			Event: "ping", Sender: "Codertocat",
+			Event: "ping", Sender: "Codertocat", SenderType: "User",
 			Repository: Repository{FullName: "Octocoders/Hello-World", Owner: "Octocoders", Name: "Hello-World", HTMLURL: "https://github.com/Octocoders/Hello-World", DefaultBranch: "master"},
 		}},
 		"installation created": {"installation.created.json", Event{
-			Event: "installation", Action: "created", Installation: 957387, Sender: "Codertocat",
+			Event: "installation", Action: "created", Installation: 957387, Sender: "Codertocat", SenderType: "User",
 		}},
 		"repositories added": {"installation_repositories.added.json", Event{
-			Event: "installation_repositories", Action: "added", Installation: 957387, Sender: "Codertocat",
+			Event: "installation_repositories", Action: "added", Installation: 957387, Sender: "Codertocat", SenderType: "User",
 		}},
 	}
 	for name, tc := range tests {
@@ -206,13 +206,13 @@ func TestNewEventPayloadOnFirstUse(t *testing.T) {
 func TestNewEventUnknownEvent(t *testing.T) {
 	payload := `{"action":"published","release":{"tag_name":"v1.0.0"},"installation":{"id":42},
 		"repository":{"full_name":"acme/app","name":"app","html_url":"https://github.com/acme/app","default_branch":"main","owner":{"login":"acme"}},
-		"sender":{"login":"octocat"}}`
+		"sender":{"login":"octocat","type":"Bot"}}`
 	ev, err := NewEvent("release", "d", []byte(payload))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Event{
-		Event: "release", Action: "published", Delivery: "d", Installation: 42, Sender: "octocat",
+		Event: "release", Action: "published", Delivery: "d", Installation: 42, Sender: "octocat", SenderType: "Bot",
 		Repository: Repository{FullName: "acme/app", Owner: "acme", Name: "app", HTMLURL: "https://github.com/acme/app", DefaultBranch: "main"},
 	}
 	got := *ev

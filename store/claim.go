@@ -16,11 +16,15 @@ type ClaimedJob struct {
 	Action int   // the index of its action in Processing.Actions
 }
 
-// Handoff receives the jobs an EnqueueClaimed call claimed once their
-// transaction has committed: none when the delivery was a duplicate, or
-// was not stored. It is called exactly once per EnqueueClaimed call, from
-// the intake writer or before EnqueueClaimed returns, and must not block.
-type Handoff func(claimed []ClaimedJob)
+// Handoff is told how the write of an EnqueueDecided or EnqueueClaimed
+// call ended: stored when its transaction committed with the delivery new
+// (not a duplicate), and for EnqueueClaimed the jobs claimed (none unless
+// stored). It is called exactly once per call, from the intake writer or
+// before the call returns, and must not block. It is the one place the
+// outcome is certain: a caller whose ctx ends while the transaction
+// commits gets ctx's error from the call, and the delivery is stored all
+// the same.
+type Handoff func(stored bool, claimed []ClaimedJob)
 
 // EnqueueClaimed is EnqueueDecided for a caller that runs the actions
 // itself: their River jobs are inserted and, in the same transaction,
@@ -38,7 +42,7 @@ func (s *Store) EnqueueClaimed(ctx context.Context, d Delivery, p Processing, ha
 	if handoff == nil {
 		return false, errors.New("store: EnqueueClaimed needs a handoff")
 	}
-	return s.enqueueDecided(ctx, d, p, handoff)
+	return s.enqueueDecided(ctx, d, p, handoff, true)
 }
 
 // claimJobs marks the jobs a transaction inserted running, attempt 1, as

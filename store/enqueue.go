@@ -29,9 +29,11 @@ type enqueueReq struct {
 	// was stored (EnqueueDecided): it is written instead of a
 	// ProcessDeliveryArgs job.
 	decided *processingWrite
-	// handoff, when set, makes the writer claim decided's jobs and hand
-	// them over after the commit (EnqueueClaimed).
+	// handoff, when set, is told how the write ended (EnqueueDecided,
+	// EnqueueClaimed); with claim, the writer claims decided's jobs and
+	// hands them over with it (EnqueueClaimed).
 	handoff Handoff
+	claim   bool
 	reply   chan enqueueResult // buffered: the writer never blocks on it
 }
 
@@ -61,15 +63,16 @@ func (s *Store) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 // as the delivery, as RecordProcessing would write it. So a delivery whose
 // rules can be decided without GitHub's API costs one job per action and
 // no processing hop (docs/architecture.md, "The path now"). A duplicate
-// writes nothing of p. p.Delivery must be d.ID.
-func (s *Store) EnqueueDecided(ctx context.Context, d Delivery, p Processing) (duplicate bool, err error) {
-	return s.enqueueDecided(ctx, d, p, nil)
+// writes nothing of p. p.Delivery must be d.ID. handoff, when not nil, is
+// told whether the delivery was stored (see Handoff).
+func (s *Store) EnqueueDecided(ctx context.Context, d Delivery, p Processing, handoff Handoff) (duplicate bool, err error) {
+	return s.enqueueDecided(ctx, d, p, handoff, false)
 }
 
-// enqueueDecided is EnqueueDecided and, with a handoff, EnqueueClaimed;
-// a delivery refused before it reaches the writer gets handoff(nil).
-func (s *Store) enqueueDecided(ctx context.Context, d Delivery, p Processing, handoff Handoff) (duplicate bool, err error) {
-	r := &enqueueReq{ctx: ctx, d: d, handoff: handoff}
+// enqueueDecided is EnqueueDecided and EnqueueClaimed (claim says which);
+// a delivery refused before it reaches the writer gets handoff(false, nil).
+func (s *Store) enqueueDecided(ctx context.Context, d Delivery, p Processing, handoff Handoff, claim bool) (duplicate bool, err error) {
+	r := &enqueueReq{ctx: ctx, d: d, handoff: handoff, claim: claim}
 	if p.Delivery != d.ID {
 		err = errors.New("store: the processing is not the delivery's")
 	} else {
@@ -77,7 +80,7 @@ func (s *Store) enqueueDecided(ctx context.Context, d Delivery, p Processing, ha
 	}
 	if err != nil {
 		if handoff != nil {
-			handoff(nil)
+			handoff(false, nil)
 		}
 		return false, err
 	}
@@ -85,12 +88,12 @@ func (s *Store) enqueueDecided(ctx context.Context, d Delivery, p Processing, ha
 }
 
 // enqueueReq hands r to the writer and waits for its answer. A handoff is
-// called here, with nothing, when r never reaches the writer.
+// called here, with (false, nil), when r never reaches the writer.
 func (s *Store) enqueueReq(ctx context.Context, r *enqueueReq) (duplicate bool, err error) {
 	sent := false
 	defer func() {
 		if !sent && r.handoff != nil {
-			r.handoff(nil)
+			r.handoff(false, nil)
 		}
 	}()
 	d := &r.d
@@ -204,7 +207,7 @@ func (s *Store) flush(batch []*enqueueReq) {
 		if r.ctx.Err() == nil {
 			live = append(live, r)
 		} else if r.handoff != nil {
-			r.handoff(nil)
+			r.handoff(false, nil)
 		}
 	}
 	if len(live) == 0 {
@@ -260,7 +263,7 @@ func (s *Store) flush(batch []*enqueueReq) {
 			case !inserted[r.d.ID]:
 			case r.decided != nil:
 				decided = append(decided, r.decided)
-				acts = append(acts, actionWrite{w: r.decided, claimed: r.handoff != nil})
+				acts = append(acts, actionWrite{w: r.decided, claimed: r.claim})
 			default:
 				params = append(params, river.InsertManyParams{
 					Args: ProcessDeliveryArgs{Delivery: r.d.ID, Event: r.d.Event, Size: int64(len(r.d.Payload))},
@@ -301,11 +304,12 @@ func (s *Store) flush(batch []*enqueueReq) {
 			res.duplicate = first[r.d.ID] != r || !inserted[r.d.ID]
 		}
 		if r.handoff != nil {
+			stored := err == nil && !res.duplicate
 			var claimed []ClaimedJob
-			if err == nil && !res.duplicate {
+			if stored && r.claim {
 				claimed = r.decided.fresh
 			}
-			r.handoff(claimed)
+			r.handoff(stored, claimed)
 		}
 		r.reply <- res
 	}
