@@ -196,16 +196,24 @@ func (p *Processor) claimHeads(ctx context.Context, cfg *config.Config, ev *rule
 	if p.talk.Heads == nil {
 		return nil
 	}
-	key, head, ok := supersedeHead(ev, p.now)
-	if !ok {
-		return nil
-	}
+	var (
+		key  string
+		head store.Head
+		ok   bool
+	)
 	claimed := map[string]bool{}
 	for i := range jobs {
 		j := &jobs[i]
 		rc := ruleConfig(cfg, j.Rule)
 		if rc == nil || !rc.Supersede || j.Why != "" {
 			continue
+		}
+		if key == "" {
+			// Only now the head: it reads the payload's maps, which most
+			// deliveries never need.
+			if key, head, ok = supersedeHead(ev, p.now); !ok {
+				return nil
+			}
 		}
 		j.Supersede = &actions.SupersedeJob{Key: key, AbortRunning: rc.AbortRunning}
 		if claimed[j.Rule] {
