@@ -74,13 +74,20 @@ func (in *Inline) reserve(n int) bool {
 	return true
 }
 
+// release frees n slots and ends them in flight.
 func (in *Inline) release(n int) {
-	in.mu.Lock()
-	in.free += n
-	in.mu.Unlock()
+	in.freeSlots(n)
 	for i := 0; i < n; i++ {
 		in.inFlight.Done()
 	}
+}
+
+// freeSlots frees n slots for other jobs; what holds them may still be in
+// flight (writing its end), which Stop waits for.
+func (in *Inline) freeSlots(n int) {
+	in.mu.Lock()
+	in.free += n
+	in.mu.Unlock()
 }
 
 // handoff returns what runs the jobs store.EnqueueClaimed claimed for a
@@ -107,7 +114,13 @@ func (in *Inline) handoff(reserved int, actions []store.QueuedAction) func(claim
 // job's in one write; if it ends without that (it panicked, or could not
 // write), the job is handed back to River as it stands.
 func (in *Inline) run(id int64, args RunActionArgs, links map[string]string) {
-	defer in.release(1)
+	freed := false // the slot, once the action has ended
+	defer func() {
+		if !freed {
+			in.freeSlots(1)
+		}
+		in.inFlight.Done()
+	}()
 	ctx, cancel := context.WithTimeout(in.ctx, in.timeout)
 	ended := false // the job's end is recorded with the outcome
 	err := in.work(ctx, args, links, func(ctx context.Context, out store.Outcome, result error, final bool) error {
@@ -115,6 +128,13 @@ func (in *Inline) run(id int64, args RunActionArgs, links map[string]string) {
 			// A follow-up is queued after this: the job ends once it is.
 			return in.store.RecordOutcome(ctx, out)
 		}
+		// The action is over: its slot takes the next job while the end
+		// is written. That write waits its turn with intake's batches, and
+		// a slot held through it capped first attempts at workers per
+		// commit (docs/BENCHMARKS.md, "Sustained"). Stop still waits for
+		// the write (inFlight).
+		in.freeSlots(1)
+		freed = true
 		completed, runAt := jobEnd(result, in.now())
 		if err := in.store.RecordOutcomeFinish(ctx, out, id, completed, runAt); err != nil {
 			return err

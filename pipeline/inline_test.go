@@ -237,3 +237,62 @@ func TestInlineHandsBackWhenTheEndCannotBeRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// heldEnds is an InlineStore whose attempt-end writes wait for release.
+type heldEnds struct {
+	*store.Store
+	writing chan struct{} // one value per write that started
+	release chan struct{}
+}
+
+func (h heldEnds) RecordOutcomeFinish(ctx context.Context, o store.Outcome, id int64, completed bool, runAt time.Time) error {
+	h.writing <- struct{}{}
+	<-h.release
+	return h.Store.RecordOutcomeFinish(ctx, o, id, completed, runAt)
+}
+
+// TestInlineFreesTheSlotWhileTheEndIsWritten: an action that has ended
+// gives its slot to the next job while its end is written (the write
+// waits its turn with intake's); Stop still waits for that write.
+func TestInlineFreesTheSlotWhileTheEndIsWritten(t *testing.T) {
+	ctx := context.Background()
+	e := newProcessEnv(t, processConfig)
+	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
+	held := heldEnds{Store: e.store, writing: make(chan struct{}, 8), release: make(chan struct{})}
+	inline := NewInline(runner, held, 1, 30*time.Second, e.log)
+
+	in := NewIntake(e.store, e.p).WithInline(inline)
+	// processConfig gives issues.opened one action (rule never), which
+	// takes the one slot.
+	if _, err := in.Enqueue(ctx, store.Delivery{ID: "held-1", Event: "issues", Payload: readWebhook(t, "issues.opened.json")}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-held.writing:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the action's end was never written")
+	}
+	// The end is being written: the slot is free already, and only one.
+	if !inline.reserve(1) {
+		t.Fatal("the slot stayed taken while the ended action's end was written")
+	}
+	if inline.reserve(1) {
+		t.Error("a second slot was taken of one")
+	}
+	inline.release(1)
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- inline.Stop(ctx) }()
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned %v before the end was written", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(held.release)
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if o, err := e.store.Outcome(ctx, "held-1", "never", 0); err != nil || o.State != store.OutcomeSucceeded {
+		t.Errorf("outcome = %+v, %v; want succeeded", o, err)
+	}
+}
