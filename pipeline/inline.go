@@ -38,31 +38,45 @@ type InlineStore interface {
 // stay River's: a first attempt that does not succeed hands its job back
 // to River in that write (scheduled for the retry's time).
 //
-// At most workers claimed jobs run at once; when all are busy, intake
-// leaves the next delivery's jobs to River, so a burst queues as before.
+// At most workers claimed jobs run at once. A delivery's jobs are reserved
+// a place before its transaction (they are claimed in it), and hold it
+// from then until their end is written: places are PendingPerWorker times
+// workers, because at thousands of deliveries a second most of them are
+// held by deliveries still waiting for their commit, not by actions. When
+// every place is taken, intake leaves the next delivery's jobs to River,
+// so a burst queues as before.
 type Inline struct {
 	runner  *Runner
 	store   InlineStore
 	timeout time.Duration
 	log     *logrus.Entry
 	now     func() time.Time
+	workers chan struct{} // a token per job running its action
 
 	mu       sync.Mutex
-	free     int
+	free     int // places
 	stopped  bool
-	inFlight sync.WaitGroup // reserved slots, running or not yet handed off
+	inFlight sync.WaitGroup // taken places, running or not yet handed off
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
+
+// PendingPerWorker is how many claimed jobs Inline holds per worker:
+// running, waiting for a worker, or waiting for their transaction or their
+// end's write. Measured at 2,000 deliveries/s from 128 senders
+// (docs/BENCHMARKS.md, "Sustained"): with one place per worker, places
+// waited on intake's commits and three jobs in four went to River.
+const PendingPerWorker = 8
 
 // NewInline returns an Inline that runs claimed jobs with r, at most
 // workers at once, each for at most timeout (River's job timeout).
 func NewInline(r *Runner, st InlineStore, workers int, timeout time.Duration, log *logrus.Entry) *Inline {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Inline{runner: r, store: st, timeout: timeout, log: log, now: time.Now, free: workers, ctx: ctx, cancel: cancel}
+	return &Inline{runner: r, store: st, timeout: timeout, log: log, now: time.Now,
+		workers: make(chan struct{}, max(workers, 1)), free: max(workers, 1) * PendingPerWorker, ctx: ctx, cancel: cancel}
 }
 
-// reserve takes n slots if all are free and the dispatcher runs.
+// reserve takes n places if all are free and the dispatcher runs.
 func (in *Inline) reserve(n int) bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -74,20 +88,14 @@ func (in *Inline) reserve(n int) bool {
 	return true
 }
 
-// release frees n slots and ends them in flight.
+// release frees n places.
 func (in *Inline) release(n int) {
-	in.freeSlots(n)
-	for i := 0; i < n; i++ {
-		in.inFlight.Done()
-	}
-}
-
-// freeSlots frees n slots for other jobs; what holds them may still be in
-// flight (writing its end), which Stop waits for.
-func (in *Inline) freeSlots(n int) {
 	in.mu.Lock()
 	in.free += n
 	in.mu.Unlock()
+	for i := 0; i < n; i++ {
+		in.inFlight.Done()
+	}
 }
 
 // handoff returns what runs the jobs store.EnqueueClaimed claimed for a
@@ -114,13 +122,22 @@ func (in *Inline) handoff(reserved int, actions []store.QueuedAction) func(claim
 // job's in one write; if it ends without that (it panicked, or could not
 // write), the job is handed back to River as it stands.
 func (in *Inline) run(id int64, args RunActionArgs, links map[string]string) {
-	freed := false // the slot, once the action has ended
-	defer func() {
-		if !freed {
-			in.freeSlots(1)
+	defer in.release(1)
+	select {
+	case in.workers <- struct{}{}:
+	case <-in.ctx.Done():
+		// Stopped before a worker was free: the job stays running in the
+		// store and runs after a restart, like one cut short.
+		return
+	}
+	working := true
+	done := func() {
+		if working {
+			<-in.workers
+			working = false
 		}
-		in.inFlight.Done()
-	}()
+	}
+	defer done()
 	ctx, cancel := context.WithTimeout(in.ctx, in.timeout)
 	ended := false // the job's end is recorded with the outcome
 	err := in.work(ctx, args, links, func(ctx context.Context, out store.Outcome, result error, final bool) error {
@@ -128,13 +145,10 @@ func (in *Inline) run(id int64, args RunActionArgs, links map[string]string) {
 			// A follow-up is queued after this: the job ends once it is.
 			return in.store.RecordOutcome(ctx, out)
 		}
-		// The action is over: its slot takes the next job while the end
-		// is written. That write waits its turn with intake's batches, and
-		// a slot held through it capped first attempts at workers per
-		// commit (docs/BENCHMARKS.md, "Sustained"). Stop still waits for
-		// the write (inFlight).
-		in.freeSlots(1)
-		freed = true
+		// The action is over: its worker takes the next job while the end
+		// is written, a write that waits its turn with intake's batches.
+		// The place is held until it is written, and Stop waits for it.
+		done()
 		completed, runAt := jobEnd(result, in.now())
 		if err := in.store.RecordOutcomeFinish(ctx, out, id, completed, runAt); err != nil {
 			return err

@@ -146,8 +146,7 @@ rules:
 		t.Fatalf("outcome = %+v, %v; want retrying about a minute from now", out, err)
 	}
 
-	// The one slot is taken by a slow action: the next delivery's job is
-	// left to River.
+	// The one worker is taken by a slow action.
 	if _, err := in.Enqueue(ctx, store.Delivery{ID: "slow-1", Event: "issues", Payload: readWebhook(t, "issues.opened.json")}); err != nil {
 		t.Fatal(err)
 	}
@@ -160,10 +159,16 @@ rules:
 	if o, err := e.store.Outcome(ctx, "slow-1", "slow", 0); err != nil || o.State != store.OutcomeRunning || o.Attempts != 1 {
 		t.Fatalf("outcome of the running action = %+v, %v; want running, attempt 1", o, err)
 	}
+	// Every other place taken too (the slow job holds one): the next
+	// delivery's job is left to River.
+	if !inline.reserve(PendingPerWorker - 1) {
+		t.Fatal("the other places were not free")
+	}
 	if _, err := in.Enqueue(ctx, store.Delivery{ID: "retry-2", Event: "push", Payload: readWebhook(t, "push.branch.json")}); err != nil {
 		t.Fatal(err)
 	}
 	waitStates(t, e.dsn, "scheduled/1", "running/1", "available/0")
+	inline.release(PendingPerWorker - 1)
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- inline.Stop(ctx) }()
@@ -251,48 +256,46 @@ func (h heldEnds) RecordOutcomeFinish(ctx context.Context, o store.Outcome, id i
 	return h.Store.RecordOutcomeFinish(ctx, o, id, completed, runAt)
 }
 
-// TestInlineFreesTheSlotWhileTheEndIsWritten: an action that has ended
-// gives its slot to the next job while its end is written (the write
+// TestInlineFreesTheWorkerWhileTheEndIsWritten: an action that has ended
+// gives its worker to the next job while its end is written (the write
 // waits its turn with intake's); Stop still waits for that write.
-func TestInlineFreesTheSlotWhileTheEndIsWritten(t *testing.T) {
+func TestInlineFreesTheWorkerWhileTheEndIsWritten(t *testing.T) {
 	ctx := context.Background()
 	e := newProcessEnv(t, processConfig)
 	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
 	held := heldEnds{Store: e.store, writing: make(chan struct{}, 8), release: make(chan struct{})}
 	inline := NewInline(runner, held, 1, 30*time.Second, e.log)
-
 	in := NewIntake(e.store, e.p).WithInline(inline)
-	// processConfig gives issues.opened one action (rule never), which
-	// takes the one slot.
-	if _, err := in.Enqueue(ctx, store.Delivery{ID: "held-1", Event: "issues", Payload: readWebhook(t, "issues.opened.json")}); err != nil {
-		t.Fatal(err)
+	// processConfig gives issues.opened one action (rule never).
+	for i, id := range []string{"held-1", "held-2"} {
+		if _, err := in.Enqueue(ctx, store.Delivery{ID: id, Event: "issues", Payload: readWebhook(t, "issues.opened.json")}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-held.writing:
+		case <-time.After(10 * time.Second):
+			// The second action needs the one worker, which the first
+			// holds until its end is written, were it not given back.
+			t.Fatalf("the end of action %d was never written", i+1)
+		}
 	}
-	select {
-	case <-held.writing:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the action's end was never written")
-	}
-	// The end is being written: the slot is free already, and only one.
-	if !inline.reserve(1) {
-		t.Fatal("the slot stayed taken while the ended action's end was written")
-	}
-	if inline.reserve(1) {
-		t.Error("a second slot was taken of one")
-	}
-	inline.release(1)
+	waitStates(t, e.dsn, "running/1", "running/1")
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- inline.Stop(ctx) }()
 	select {
 	case err := <-stopped:
-		t.Fatalf("Stop returned %v before the end was written", err)
+		t.Fatalf("Stop returned %v before the ends were written", err)
 	case <-time.After(100 * time.Millisecond):
 	}
 	close(held.release)
 	if err := <-stopped; err != nil {
 		t.Fatal(err)
 	}
-	if o, err := e.store.Outcome(ctx, "held-1", "never", 0); err != nil || o.State != store.OutcomeSucceeded {
-		t.Errorf("outcome = %+v, %v; want succeeded", o, err)
+	waitStates(t, e.dsn, "completed/1", "completed/1")
+	for _, id := range []string{"held-1", "held-2"} {
+		if o, err := e.store.Outcome(ctx, id, "never", 0); err != nil || o.State != store.OutcomeSucceeded {
+			t.Errorf("%s: outcome = %+v, %v; want succeeded", id, o, err)
+		}
 	}
 }
