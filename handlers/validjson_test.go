@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"os"
 	"testing"
 )
 
@@ -53,4 +54,25 @@ func FuzzValidJSON(f *testing.F) {
 			t.Errorf("validJSON(%q) = %v, encoding/json.Valid says %v", b, got, want)
 		}
 	})
+}
+
+// BenchmarkValidJSON compares validJSON with encoding/json.Valid on
+// GitHub's push example:
+//
+//	go test -run '^$' -bench ValidJSON ./handlers/
+func BenchmarkValidJSON(b *testing.B) {
+	data, err := os.ReadFile("../testdata/webhooks/push.branch.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, valid := range map[string]func([]byte) bool{"jsontext": validJSON, "encoding-json": json.Valid} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if !valid(data) {
+					b.Fatal("not valid")
+				}
+			}
+		})
+	}
 }
