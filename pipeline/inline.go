@@ -27,6 +27,9 @@ type InlineStore interface {
 	RecordOutcome(ctx context.Context, o store.Outcome) error
 	// FinishClaimed ends a claimed job whose attempt recorded nothing.
 	FinishClaimed(ctx context.Context, id int64, completed bool, runAt time.Time) error
+	// ReleaseClaimed gives a claimed job that never started back to River,
+	// its outcome o.
+	ReleaseClaimed(ctx context.Context, o store.Outcome, id int64) error
 }
 
 // Inline runs the first attempt of the actions intake decided, in this
@@ -42,7 +45,8 @@ type InlineStore interface {
 // a place before its transaction (they are claimed in it), and hold it
 // from then until their end is written: places are PendingPerWorker times
 // workers, because at thousands of deliveries a second most of them are
-// held by deliveries still waiting for their commit, not by actions. When
+// held by deliveries still waiting for their commit, not by actions. A
+// claimed job waits for a worker at most MaxWait (then River runs it). When
 // every place is taken, intake leaves the next delivery's jobs to River,
 // so a burst queues as before.
 type Inline struct {
@@ -52,6 +56,7 @@ type Inline struct {
 	log     *logrus.Entry
 	now     func() time.Time
 	workers chan struct{} // a token per job running its action
+	wait    time.Duration // the longest a claimed job waits for a worker
 
 	mu       sync.Mutex
 	free     int // places
@@ -63,18 +68,40 @@ type Inline struct {
 
 // PendingPerWorker is how many claimed jobs Inline holds per worker:
 // running, waiting for a worker, or waiting for their transaction or their
-// end's write. Measured at 2,000 deliveries/s from 128 senders
-// (docs/BENCHMARKS.md, "Sustained"): with one place per worker, places
-// waited on intake's commits and three jobs in four went to River.
-const PendingPerWorker = 8
+// end's write. Measured at 2,000 deliveries/s offered by 128 senders with
+// the default 20 workers (docs/BENCHMARKS.md, "Third session"): with one
+// place per worker, places waited on intake's commits, three jobs in four
+// went to River and the backlog grew to 77,000 in a minute; with 8 it grew
+// to 22,700; with 20 it peaked at 319 and was empty when the load ended.
+// A job waits for a worker at most MaxWait, then goes to River.
+const PendingPerWorker = 20
 
 // NewInline returns an Inline that runs claimed jobs with r, at most
-// workers at once, each for at most timeout (River's job timeout).
-func NewInline(r *Runner, st InlineStore, workers int, timeout time.Duration, log *logrus.Entry) *Inline {
+// workers at once, each for at most timeout (River's job timeout). A
+// claimed job that finds no worker free within wait is given back to
+// River unstarted (see MaxWait).
+func NewInline(r *Runner, st InlineStore, workers int, timeout, wait time.Duration, log *logrus.Entry) *Inline {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Inline{runner: r, store: st, timeout: timeout, log: log, now: time.Now,
-		workers: make(chan struct{}, max(workers, 1)), free: max(workers, 1) * PendingPerWorker, ctx: ctx, cancel: cancel}
+	workers = max(workers, 1)
+	places := workers * PendingPerWorker
+	if wait <= 0 {
+		places = workers // nothing may wait: a place per worker
+	}
+	return &Inline{runner: r, store: st, timeout: timeout, wait: wait, log: log, now: time.Now,
+		workers: make(chan struct{}, workers), free: places, ctx: ctx, cancel: cancel}
 }
+
+// MaxWait is the longest a claimed job may wait for a worker. A claimed
+// job is running in River's eyes from its claim, and River runs a job
+// again once it has been running rescueAfter (on Postgres another replica
+// may): waiting, then running for up to timeout, must end well inside
+// that, with room for the commit before and the end's write after.
+func MaxWait(rescueAfter, timeout time.Duration) time.Duration {
+	return max(rescueAfter-timeout-waitMargin, 0)
+}
+
+// waitMargin is MaxWait's room for a claim's commit and its end's write.
+const waitMargin = 5 * time.Second
 
 // reserve takes n places if all are free and the dispatcher runs.
 func (in *Inline) reserve(n int) bool {
@@ -123,11 +150,7 @@ func (in *Inline) handoff(reserved int, actions []store.QueuedAction) func(claim
 // write), the job is handed back to River as it stands.
 func (in *Inline) run(id int64, args RunActionArgs, links map[string]string) {
 	defer in.release(1)
-	select {
-	case in.workers <- struct{}{}:
-	case <-in.ctx.Done():
-		// Stopped before a worker was free: the job stays running in the
-		// store and runs after a restart, like one cut short.
+	if !in.takeWorker(id, args) {
 		return
 	}
 	working := true
@@ -175,6 +198,44 @@ func (in *Inline) run(id int64, args RunActionArgs, links map[string]string) {
 		in.log.WithError(ferr).WithFields(logrus.Fields{logfield.Delivery: args.Delivery, logfield.Rule: args.Rule, "job": id}).
 			Error("could not record the end of an action's job; it runs again after a restart or rescue")
 	}
+}
+
+// takeWorker waits for a worker, at most in.wait, and reports whether it
+// got one. A job that got none is given back to River, or, when Inline
+// stops first, left running in the store to run after a restart, like one
+// cut short.
+func (in *Inline) takeWorker(id int64, args RunActionArgs) bool {
+	select {
+	case in.workers <- struct{}{}:
+		return true
+	default:
+	}
+	waited := time.NewTimer(in.wait)
+	defer waited.Stop()
+	select {
+	case in.workers <- struct{}{}:
+		return true
+	case <-in.ctx.Done():
+		return false
+	case <-waited.C:
+		in.giveBack(id, args)
+		return false
+	}
+}
+
+// giveBack hands a claimed job that found no worker within the wait to
+// River, unstarted; should that write fail, the job stays running and is
+// resumed or rescued like one cut short.
+func (in *Inline) giveBack(id int64, args RunActionArgs) {
+	log := in.log.WithFields(logrus.Fields{logfield.Delivery: args.Delivery, logfield.Rule: args.Rule, "job": id})
+	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+	defer cancel()
+	out := store.Outcome{Delivery: args.Delivery, Rule: args.Rule, Index: args.Index, Kind: args.Job.Kind, State: store.OutcomePending}
+	if err := in.store.ReleaseClaimed(ctx, out, id); err != nil {
+		log.WithError(err).Error("could not give an action's job back to River; it runs after a restart or rescue")
+		return
+	}
+	log.WithField("waited", in.wait.String()).Info("no worker free; action's job given to River")
 }
 
 // jobEnd is what a job's result makes of it: completed when nil, else

@@ -78,7 +78,7 @@ func TestInlineRunsTheFirstAttempt(t *testing.T) {
 	ctx := context.Background()
 	e := newProcessEnv(t, processConfig)
 	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
-	inline := NewInline(runner, e.store, 4, 30*time.Second, e.log)
+	inline := NewInline(runner, e.store, 4, 30*time.Second, time.Minute, e.log)
 	in := NewIntake(e.store, e.p).WithInline(inline)
 
 	if _, err := in.Enqueue(ctx, store.Delivery{ID: "inline-1", Event: "push", Payload: readWebhook(t, "push.branch.json")}); err != nil {
@@ -134,7 +134,7 @@ rules:
       - http: {url: "`+srv.URL+`/slow", body: '{"a":1}'}
 `)
 	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
-	inline := NewInline(runner, e.store, 1, 30*time.Second, e.log)
+	inline := NewInline(runner, e.store, 1, 30*time.Second, time.Minute, e.log)
 	in := NewIntake(e.store, e.p).WithInline(inline)
 
 	if _, err := in.Enqueue(ctx, store.Delivery{ID: "retry-1", Event: "push", Payload: readWebhook(t, "push.branch.json")}); err != nil {
@@ -211,7 +211,7 @@ func TestInlineHandsBackWhenTheEndCannotBeRecorded(t *testing.T) {
 	e := newProcessEnv(t, processConfig)
 	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
 	st := failingEnds{Store: e.store, finished: make(chan string, 3)}
-	inline := NewInline(runner, st, 3, 30*time.Second, e.log)
+	inline := NewInline(runner, st, 3, 30*time.Second, time.Minute, e.log)
 	if _, err := NewIntake(e.store, e.p).WithInline(inline).Enqueue(ctx,
 		store.Delivery{ID: "disk-1", Event: "push", Payload: readWebhook(t, "push.branch.json")}); err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func TestInlineFreesTheWorkerWhileTheEndIsWritten(t *testing.T) {
 	e := newProcessEnv(t, processConfig)
 	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
 	held := heldEnds{Store: e.store, writing: make(chan struct{}, 8), release: make(chan struct{})}
-	inline := NewInline(runner, held, 1, 30*time.Second, e.log)
+	inline := NewInline(runner, held, 1, 30*time.Second, time.Minute, e.log)
 	in := NewIntake(e.store, e.p).WithInline(inline)
 	// processConfig gives issues.opened one action (rule never).
 	for i, id := range []string{"held-1", "held-2"} {
@@ -297,5 +297,63 @@ func TestInlineFreesTheWorkerWhileTheEndIsWritten(t *testing.T) {
 		if o, err := e.store.Outcome(ctx, id, "never", 0); err != nil || o.State != store.OutcomeSucceeded {
 			t.Errorf("%s: outcome = %+v, %v; want succeeded", id, o, err)
 		}
+	}
+}
+
+// TestInlineGivesBackWhatWaitsTooLong: a claimed job that finds no worker
+// free within the wait goes back to River unstarted (available, attempt 0,
+// its outcome pending), so that it is never running in the store longer
+// than River's rescue window; the job that held the worker is not
+// disturbed.
+func TestInlineGivesBackWhatWaitsTooLong(t *testing.T) {
+	ctx := context.Background()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	e := newProcessEnv(t, `
+github: {webhook_secret: s}
+rules:
+  - name: slow
+    on: [issues]
+    do:
+      - http: {url: "`+srv.URL+`", body: '{"a":1}'}
+`)
+	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
+	inline := NewInline(runner, e.store, 1, 30*time.Second, 50*time.Millisecond, e.log)
+	in := NewIntake(e.store, e.p).WithInline(inline)
+	for _, id := range []string{"first", "second"} {
+		if _, err := in.Enqueue(ctx, store.Delivery{ID: id, Event: "issues", Payload: readWebhook(t, "issues.opened.json")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The first holds the one worker; the second waited 50 ms for it.
+	waitStates(t, e.dsn, "running/1", "available/0")
+	if o, err := e.store.Outcome(ctx, "second", "slow", 0); err != nil || o.State != store.OutcomePending || o.Attempts != 0 {
+		t.Errorf("outcome of the job given back = %+v, %v; want pending, no attempts", o, err)
+	}
+	close(release)
+	if err := inline.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, e.dsn, "completed/1", "available/0")
+}
+
+func TestMaxWait(t *testing.T) {
+	tests := map[string]struct {
+		rescue, timeout, want time.Duration
+	}{
+		"defaults":            {time.Minute, 30 * time.Second, 25 * time.Second},
+		"timeout near rescue": {time.Minute, 58 * time.Second, 0},
+		"long rescue":         {time.Hour, 30 * time.Second, time.Hour - 35*time.Second},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := MaxWait(tc.rescue, tc.timeout); got != tc.want {
+				t.Errorf("MaxWait(%s, %s) = %s, want %s", tc.rescue, tc.timeout, got, tc.want)
+			}
+		})
 	}
 }

@@ -151,7 +151,8 @@ func Run(ctx context.Context, o Options) error {
 
 	// The first attempt of an action decided at intake runs at once, in
 	// this process (pipeline.Inline), as many at a time as River's workers.
-	inline := pipeline.NewInline(runner, st, st.MaxWorkers(), st.JobTimeout(), log.WithField(logfield.Component, "runner"))
+	inline := pipeline.NewInline(runner, st, st.MaxWorkers(), st.JobTimeout(),
+		pipeline.MaxWait(st.RescueAfter(), st.JobTimeout()), log.WithField(logfield.Component, "runner"))
 
 	router, err := handlers.NewRouter(handlers.Options{
 		WebhookPath:     cfg.Server.WebhookPath,

@@ -124,6 +124,33 @@ func (s *Store) finishWrite(id int64, completed bool, runAt time.Time) func(ctx 
 	}
 }
 
+// ReleaseClaimed gives back to River a claimed job whose action never
+// started (it waited too long for a worker), as if it had not been
+// claimed: available now, its attempt count as before the claim, and its
+// outcome o (pending, no attempts), in one write.
+func (s *Store) ReleaseClaimed(ctx context.Context, o Outcome, id int64) error {
+	write, err := s.outcomeWrite(o)
+	if err != nil {
+		return err
+	}
+	err = s.grouped(ctx, func(ctx context.Context, tx querier) error {
+		if err := write(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, `UPDATE river_job SET state = 'available', attempt = attempt - 1, scheduled_at = $2 WHERE id = $1 AND state = 'running' AND attempt > 0`,
+			id, s.riverTime(time.Now()))
+		return err
+	})
+	if err != nil {
+		return unavailable("release job", err)
+	}
+	return nil
+}
+
+// RescueAfter is how long a job may be running before River presumes it
+// dead and runs it again (Options.RescueAfter, defaulted).
+func (s *Store) RescueAfter() time.Duration { return s.opts.RescueAfter }
+
 // riverTime is t as River's tables hold it: riversqlite compares its
 // times as text in exactly this format.
 func (s *Store) riverTime(t time.Time) any {
