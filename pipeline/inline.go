@@ -126,8 +126,8 @@ func (in *Inline) release(n int) {
 }
 
 // handoff returns what runs the jobs store.EnqueueClaimed claimed for a
-// delivery whose actions took reserved slots, and frees the slots of the
-// rest.
+// delivery whose actions took reserved places, and frees the places of
+// the rest.
 func (in *Inline) handoff(reserved int, actions []store.QueuedAction) func(claimed []store.ClaimedJob) {
 	return func(claimed []store.ClaimedJob) {
 		in.release(reserved - len(claimed))
