@@ -3,7 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
-		"errors"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
