@@ -70,6 +70,12 @@ func TestEnvFileFeedsTheConfig(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, `invalid value "`+bad+`" for flag -env-file: `+bad+`:2: not a NAME=value line`) || strings.Contains(stderr, "hunter2") {
 		t.Errorf("exit %d: %s", code, stderr)
 	}
+	// A file that is not there is a usage error naming it.
+	missing := filepath.Join(dir, "missing.env")
+	code, stdout, stderr = run(t, nil, "", "validate", "-c", example, "--env-file", missing)
+	if code != 2 || stdout != "" || !strings.Contains(stderr, `invalid value "`+missing+`" for flag -env-file: open `+missing+`: no such file or directory`) {
+		t.Errorf("missing file: exit %d: %s%s", code, stdout, stderr)
+	}
 }
 
 // TestSetupCommandEndToEnd runs `switchboard setup` as the binary does,

@@ -119,6 +119,12 @@ func TestCLIAgainstServer(t *testing.T) {
 		if ls := lines(r.stdout); len(ls) != 2 || !strings.HasSuffix(ls[1], "cli-main") {
 			t.Fatalf("second page: want cli-main:\n%s", r.stdout)
 		}
+		// A cursor the server did not make (hand-edited, or from another
+		// server) is refused by name; nothing is listed.
+		r = run("deliveries", "list", "--cursor", cursor+"x'; DROP TABLE deliveries; --")
+		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "cursor: not a cursor this server made") {
+			t.Errorf("bad cursor: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
 	})
 
 	t.Run("list json", func(t *testing.T) {

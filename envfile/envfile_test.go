@@ -112,3 +112,22 @@ func TestLookupEnvironmentWins(t *testing.T) {
 		t.Error("C found")
 	}
 }
+
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.env")
+	if err := os.WriteFile(path, []byte("# written by setup\nA=1\nB='two words'\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(path)
+	if err != nil || got["A"] != "1" || got["B"] != "two words" || len(got) != 2 {
+		t.Fatalf("Read = %v, %v", got, err)
+	}
+	missing := filepath.Join(dir, "missing.env")
+	if _, err := Read(missing); err == nil || err.Error() != "open "+missing+": no such file or directory" {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := Read(dir); err == nil || err.Error() != "read "+dir+": is a directory" {
+		t.Errorf("a directory: %v", err)
+	}
+}
