@@ -2,8 +2,10 @@ package setup_test
 
 import (
 	"context"
+	"errors"
 	"html"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -231,5 +233,35 @@ func TestSetupBadOptions(t *testing.T) {
 				t.Fatalf("err = %v, want %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestSetupCredentialsNotWritten: when the credentials cannot be written
+// after GitHub registered the App (here the --out directory is gone by
+// then; a read-only one fails the same way, but not for root, who runs
+// CI), the page says so and what to do, and shows, prints and logs no
+// secret.
+func TestSetupCredentialsNotWritten(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "creds")
+	if err := os.Mkdir(out, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := startSetup(t, func(o *setup.Options) { o.OutDir = out })
+	back, _ := r.press(t)
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	resp, page := r.get(t, back.String())
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("callback: %d %s", resp.StatusCode, page)
+	}
+	for _, want := range []string{"Credentials not written", "was registered, but its credentials could not be written", "no such file or directory", "Delete the App on GitHub and start again."} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
+		}
+	}
+	r.assertNoSecrets(t, back.Query().Get("code"))
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("setup made the directory or wrote into it: %v", err)
 	}
 }
