@@ -277,13 +277,20 @@ func idAndType(id, typ any, idKey, typeKey string) (string, string, string) {
 	return i, t, ""
 }
 
-// isTypeName reports whether s is lowercase letters, digits, _ and dots.
+// isTypeName reports whether s is words of lowercase letters, digits and
+// _ joined by single dots (invoice.payment_failed): no empty word, so no
+// dot at either end and no two together.
 func isTypeName(s string) bool {
+	word := 0 // length of the word being read
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_':
+			word++
+		case c == '.' && word > 0:
+			word = 0
+		default:
 			return false
 		}
 	}
-	return s != "" && s[0] != '.' && s[len(s)-1] != '.'
+	return word > 0
 }

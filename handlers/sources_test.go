@@ -351,6 +351,9 @@ func TestStripeSourceHostileInput(t *testing.T) {
 		"id with a newline":          {`{"id":"evt_1\nforged","type":"invoice.paid"}`, `{"error":"id invalid"}`},
 		"type over 90":               {`{"id":"evt_1","type":"` + strings.Repeat("a", 91) + `"}`, `{"error":"type invalid"}`},
 		"type with a dot at the end": {`{"id":"evt_1","type":"invoice."}`, `{"error":"type invalid"}`},
+		"type with a dot first":      {`{"id":"evt_1","type":".invoice"}`, `{"error":"type invalid"}`},
+		"type with two dots":         {`{"id":"evt_1","type":"invoice..paid"}`, `{"error":"type invalid"}`},
+		"type of dots only":          {`{"id":"evt_1","type":"."}`, `{"error":"type invalid"}`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ts := sourcesServer(t, testNow)
