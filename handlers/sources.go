@@ -118,11 +118,11 @@ func (s *sourceIntake) serve(w http.ResponseWriter, r *http.Request, kind, name 
 		return s.refuse(w, source, http.StatusBadRequest, "could not read body", "reading body: "+err.Error())
 	}
 
-	message := StripeSignedPayload(sig.at, body)
+	prefix := stripeSignedPrefix(sig.at)
 	if kind == SourceSlack {
-		message = SlackSignedPayload(sig.at, body)
+		prefix = slackSignedPrefix(sig.at)
 	}
-	if !sig.matches(message, secrets) {
+	if !sig.matches(prefix, body, secrets) {
 		return s.refuse(w, source, http.StatusUnauthorized, msgSourceSignature, "signature does not match the body")
 	}
 

@@ -118,27 +118,31 @@ func (s signed) fresh(now time.Time, tolerance time.Duration) bool {
 	return d <= tolerance && d >= -tolerance
 }
 
-// StripeSignedPayload is what Stripe signs: "<t>.<raw body>".
-func StripeSignedPayload(t int64, body []byte) []byte {
-	return append([]byte(strconv.FormatInt(t, 10)+"."), body...)
+// stripeSignedPrefix is what precedes the raw body in what Stripe signs:
+// "<t>.<raw body>". Verifying hashes the prefix, then the body, so that a
+// body (up to server.max_payload_bytes) is never copied outside the
+// memory budget.
+func stripeSignedPrefix(t int64) []byte { return []byte(strconv.FormatInt(t, 10) + ".") }
+
+// slackSignedPrefix is what precedes the raw body in what Slack signs:
+// "v0:<timestamp>:<raw body>".
+func slackSignedPrefix(t int64) []byte {
+	return []byte(slackVersion + ":" + strconv.FormatInt(t, 10) + ":")
 }
 
-// SlackSignedPayload is what Slack signs: "v0:<timestamp>:<raw body>".
-func SlackSignedPayload(t int64, body []byte) []byte {
-	return append([]byte(slackVersion+":"+strconv.FormatInt(t, 10)+":"), body...)
-}
-
-// matches reports whether any of s's MACs is the HMAC-SHA256 of message
-// under any of secrets (empty ones skipped). Every pair is compared, with
-// no early exit, so the time taken does not tell which matched.
-func (s signed) matches(message []byte, secrets []string) bool {
+// matches reports whether any of s's MACs is the HMAC-SHA256 of prefix
+// followed by body under any of secrets (empty ones skipped). Every pair
+// is compared, with no early exit, so the time taken does not tell which
+// matched.
+func (s signed) matches(prefix, body []byte, secrets []string) bool {
 	match := false
 	for _, secret := range secrets {
 		if secret == "" {
 			continue
 		}
 		m := hmac.New(sha256.New, []byte(secret))
-		m.Write(message)
+		m.Write(prefix)
+		m.Write(body)
 		want := m.Sum(nil)
 		for _, mac := range s.macs {
 			if hmac.Equal(mac, want) {

@@ -240,10 +240,10 @@ func TestSlackSignatureDocsVector(t *testing.T) {
 	if reason != "" {
 		t.Fatalf("docs header refused: %s", reason)
 	}
-	if !sig.matches(SlackSignedPayload(docsTimestamp, []byte(docsBody)), []string{slackDocsSecret}) {
+	if !sig.matches(slackSignedPrefix(docsTimestamp), []byte(docsBody), []string{slackDocsSecret}) {
 		t.Fatal("the docs' example does not verify")
 	}
-	if sig.matches(SlackSignedPayload(docsTimestamp, []byte(docsBody+"x")), []string{slackDocsSecret}) {
+	if sig.matches(slackSignedPrefix(docsTimestamp), []byte(docsBody+"x"), []string{slackDocsSecret}) {
 		t.Fatal("a changed body verifies")
 	}
 
