@@ -47,6 +47,10 @@ func (b *Budget) Total() int64 { return b.total }
 // is the most a large holder can ever be granted.
 func (b *Budget) General() int64 { return b.total - b.reserved }
 
+// Capped is n, or General when that is less: the most of n one holder
+// can be granted, which is what a large holder asks for.
+func (b *Budget) Capped(n int64) int64 { return min(n, b.General()) }
+
 // SmallMax is the largest holding that counts as small.
 func (b *Budget) SmallMax() int64 { return b.smallMax }
 

@@ -114,3 +114,18 @@ func TestGrowAndShrink(t *testing.T) {
 		t.Fatalf("in use %d+%d after release, want 0", gen, res)
 	}
 }
+
+func TestCapped(t *testing.T) {
+	b := New(100, 20, 10) // general share 80
+	for name, tc := range map[string]struct{ n, want int64 }{
+		"below the general share": {30, 30},
+		"the general share":       {80, 80},
+		"over it":                 {500, 80},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := b.Capped(tc.n); got != tc.want {
+				t.Errorf("Capped(%d) = %d, want %d", tc.n, got, tc.want)
+			}
+		})
+	}
+}

@@ -60,7 +60,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, bodies *budge
 		// is not read only to find no room when it is to be stored.
 		ask := r.ContentLength
 		if ask > SmallBodyBytes {
-			ask = min(ask*(1+StoreCopies), bodies.General())
+			ask = bodies.Capped(ask * (1 + StoreCopies))
 		}
 		if err := grow(ask); err != nil {
 			return nil, grant, err

@@ -165,7 +165,7 @@ func (in *intake) serve(w http.ResponseWriter, r *http.Request) int {
 // read and stored one at a time), waiting as long as reading a body may. It
 // reports whether it could.
 func (in *intake) hold(r *http.Request, grant *budget.Grant, total int64) bool {
-	n := min(total, in.bodies.General()) - grant.Size()
+	n := in.bodies.Capped(total) - grant.Size()
 	if n <= 0 {
 		return true
 	}

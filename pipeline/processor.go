@@ -69,7 +69,7 @@ func (p *Processor) hold(ctx context.Context, size int64) (*budget.Grant, error)
 	if p.bodies == nil || size <= 0 {
 		return nil, nil
 	}
-	return p.bodies.Acquire(ctx, min(ViewCost*size, p.bodies.General()))
+	return p.bodies.Acquire(ctx, p.bodies.Capped(ViewCost*size))
 }
 
 // NewProcessor returns a Processor. files may be nil.
