@@ -263,12 +263,8 @@ func synchronized(ev *rules.Event, pr *github.PullRequest) (*rules.Event, error)
 	if err != nil {
 		return nil, err
 	}
-	var prMap map[string]any
-	if err := json.Unmarshal(raw, &prMap); err != nil {
-		return nil, err
-	}
 	payload := map[string]any{
-		"action": "synchronize", "number": pr.GetNumber(), "pull_request": prMap,
+		"action": "synchronize", "number": pr.GetNumber(), "pull_request": json.RawMessage(raw),
 		"repository": ev.Payload()["repository"], "sender": ev.Payload()["sender"],
 	}
 	if inst, ok := ev.Payload()["installation"]; ok {
