@@ -25,7 +25,7 @@ import (
 	"github.com/switchboard-dev/switchboard/store"
 )
 
-func readWebhook(t *testing.T, name string) []byte {
+func readWebhook(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "webhooks", name))
 	if err != nil {

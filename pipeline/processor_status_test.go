@@ -136,7 +136,7 @@ type processEnv struct {
 }
 
 // snapshotOf compiles cfgYAML into a Snapshot.
-func snapshotOf(t *testing.T, cfgYAML string, log *logrus.Entry) *Snapshot {
+func snapshotOf(t testing.TB, cfgYAML string, log *logrus.Entry) *Snapshot {
 	t.Helper()
 	cfg, err := config.Parse("process.yml", []byte(cfgYAML), nil)
 	if err != nil {
@@ -153,7 +153,7 @@ func snapshotOf(t *testing.T, cfgYAML string, log *logrus.Entry) *Snapshot {
 	return &Snapshot{Config: cfg, Rules: engine, Actions: set}
 }
 
-func newProcessEnv(t *testing.T, cfgYAML string) *processEnv {
+func newProcessEnv(t testing.TB, cfgYAML string) *processEnv {
 	t.Helper()
 	ctx := context.Background()
 	logger, hook := test.NewNullLogger()
