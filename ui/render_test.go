@@ -102,3 +102,39 @@ func TestClosedWhileNoToken(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreUnavailable: when the admin API answers as it does with its
+// store gone (503 {"error":"store unavailable"}, admin.TestStoreUnavailable),
+// every page says so with the same status, and the list's refresh gets the
+// message as text; nothing of the cause shows.
+func TestStoreUnavailable(t *testing.T) {
+	const token = "admin-token-0123456789"
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"error":"store unavailable"}`)
+	})
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	u, err := New(Options{Token: func() string { return token }, API: api, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie, err := newKeys(token).newSession(now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/ui/":              "<p>store unavailable</p>",
+		"/ui/deliveries/d1": "<p>store unavailable</p>",
+		"/ui/rows":          "store unavailable\n",
+	} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
+		rec := httptest.NewRecorder()
+		u.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+			t.Errorf("%s: %d, want 503 with %q:\n%s", path, rec.Code, want, body)
+		}
+	}
+}
