@@ -150,15 +150,13 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 		ev.Action = p.GetAction()
 		ev.Installation = p.GetInstallation().GetID()
 		ev.Repository = repository(p.GetRepo())
-		ev.Sender = p.GetSender().GetLogin()
-		ev.SenderType = p.GetSender().GetType()
+		setSender(ev, p.GetSender())
 		fromIssue(ev, p.GetIssue())
 	case *github.IssueCommentEvent:
 		ev.Action = p.GetAction()
 		ev.Installation = p.GetInstallation().GetID()
 		ev.Repository = repository(p.GetRepo())
-		ev.Sender = p.GetSender().GetLogin()
-		ev.SenderType = p.GetSender().GetType()
+		setSender(ev, p.GetSender())
 		fromIssue(ev, p.GetIssue())
 		if c := p.GetComment(); c != nil {
 			ev.Comment = &Comment{Body: c.GetBody(), Author: c.GetUser().GetLogin()}
@@ -166,23 +164,25 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 	case *github.PingEvent:
 		ev.Installation = p.GetInstallation().GetID()
 		ev.Repository = repository(p.GetRepo())
-		ev.Sender = p.GetSender().GetLogin()
-		ev.SenderType = p.GetSender().GetType()
+		setSender(ev, p.GetSender())
 	case *github.InstallationEvent:
 		ev.Action = p.GetAction()
 		ev.Installation = p.GetInstallation().GetID()
-		ev.Sender = p.GetSender().GetLogin()
-		ev.SenderType = p.GetSender().GetType()
+		setSender(ev, p.GetSender())
 	case *github.InstallationRepositoriesEvent:
 		ev.Action = p.GetAction()
 		ev.Installation = p.GetInstallation().GetID()
-		ev.Sender = p.GetSender().GetLogin()
-		ev.SenderType = p.GetSender().GetType()
+		setSender(ev, p.GetSender())
 	default:
 		return nil, fmt.Errorf("%s payload: unexpected parsed type %T", name, parsed)
 	}
 	ev.ShortSHA = shortSHA(ev.SHA)
 	return ev, nil
+}
+
+// setSender fills the view's sender from the payload's.
+func setSender(ev *Event, u *github.User) {
+	ev.Sender, ev.SenderType = u.GetLogin(), u.GetType()
 }
 
 // parseTyped decodes payload into go-github's type for the event name, as
@@ -239,8 +239,7 @@ func fromPush(ev *Event, p *github.PushEvent) {
 			DefaultBranch: r.GetDefaultBranch(),
 		}
 	}
-	ev.Sender = p.GetSender().GetLogin()
-	ev.SenderType = p.GetSender().GetType()
+	setSender(ev, p.GetSender())
 	ev.Ref = p.GetRef()
 	switch {
 	case strings.HasPrefix(ev.Ref, "refs/heads/"):
@@ -276,8 +275,7 @@ func fromPullRequest(ev *Event, p *github.PullRequestEvent) {
 	ev.Action = p.GetAction()
 	ev.Installation = p.GetInstallation().GetID()
 	ev.Repository = repository(p.GetRepo())
-	ev.Sender = p.GetSender().GetLogin()
-	ev.SenderType = p.GetSender().GetType()
+	setSender(ev, p.GetSender())
 	pr := p.GetPullRequest()
 	if pr == nil {
 		return
