@@ -25,11 +25,19 @@ type node struct {
 func (n *node) Summary() string {
 	switch n.Kind {
 	case "object":
-		return "{" + strconv.Itoa(len(n.Children)) + " keys}"
+		return "{" + count(len(n.Children), "key") + "}"
 	case "array":
-		return "[" + strconv.Itoa(len(n.Children)) + " items]"
+		return "[" + count(len(n.Children), "item") + "]"
 	}
 	return ""
+}
+
+// count is "1 key", "2 keys", "0 keys".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // tree parses raw into nodes, at most limit of them; truncated says some

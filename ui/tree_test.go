@@ -64,3 +64,15 @@ func TestDeliveryURLStaysUnderUI(t *testing.T) {
 		}
 	}
 }
+
+func TestSummaryCounts(t *testing.T) {
+	for in, want := range map[string]string{
+		`{}`: "{0 keys}", `{"a":1}`: "{1 key}", `{"a":1,"b":2}`: "{2 keys}",
+		`[]`: "[0 items]", `[1]`: "[1 item]", `[1,2]`: "[2 items]",
+	} {
+		root, _, _ := tree(json.RawMessage(in), maxNodes)
+		if got := root.Summary(); got != want {
+			t.Errorf("%s: Summary() = %q, want %q", in, got, want)
+		}
+	}
+}
