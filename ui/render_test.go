@@ -38,19 +38,7 @@ func TestDeliveryPageShowsEachPart(t *testing.T) {
 		}
 		io.WriteString(w, detailJSON)
 	})
-	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-	u, err := New(Options{Token: func() string { return token }, API: api, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cookie, err := newKeys(token).newSession(now.Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodGet, "/ui/deliveries/d1", nil)
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
-	rec := httptest.NewRecorder()
-	u.ServeHTTP(rec, req)
+	rec := signedIn(t, token, api).get("/ui/deliveries/d1")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("%d\n%s", rec.Code, rec.Body)
 	}
@@ -114,6 +102,28 @@ func TestStoreUnavailable(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, `{"error":"store unavailable"}`)
 	})
+	s := signedIn(t, token, api)
+	for path, want := range map[string]string{
+		"/ui/":              "<p>store unavailable</p>",
+		"/ui/deliveries/d1": "<p>store unavailable</p>",
+		"/ui/rows":          "store unavailable\n",
+	} {
+		rec := s.get(path)
+		body := rec.Body.String()
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
+			t.Errorf("%s: %d, want 503 with %q:\n%s", path, rec.Code, want, body)
+		}
+	}
+}
+
+// uiSession is a UI over api, its clock at 12:00, and a signed-in cookie.
+type uiSession struct {
+	u      *UI
+	cookie string
+}
+
+func signedIn(t *testing.T, token string, api http.Handler) uiSession {
+	t.Helper()
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	u, err := New(Options{Token: func() string { return token }, API: api, Now: func() time.Time { return now }})
 	if err != nil {
@@ -123,18 +133,14 @@ func TestStoreUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]string{
-		"/ui/":              "<p>store unavailable</p>",
-		"/ui/deliveries/d1": "<p>store unavailable</p>",
-		"/ui/rows":          "store unavailable\n",
-	} {
-		req := httptest.NewRequest(http.MethodGet, path, nil)
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: cookie})
-		rec := httptest.NewRecorder()
-		u.ServeHTTP(rec, req)
-		body := rec.Body.String()
-		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, want) {
-			t.Errorf("%s: %d, want 503 with %q:\n%s", path, rec.Code, want, body)
-		}
-	}
+	return uiSession{u: u, cookie: cookie}
+}
+
+// get answers a signed-in GET of path.
+func (s uiSession) get(path string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: s.cookie})
+	rec := httptest.NewRecorder()
+	s.u.ServeHTTP(rec, req)
+	return rec
 }
