@@ -146,12 +146,8 @@ func (f stubFiles) PullRequestFiles(context.Context, int64, string, string, int)
 	return nil, false, nil
 }
 
-// TestDecideLeavesToTheWorker: what cannot be decided without leaving the
-// process, or should not be decoded in the request, goes to the worker
-// with a process_delivery job; nothing outside the process is called.
-func TestDecideLeavesToTheWorker(t *testing.T) {
-	ctx := context.Background()
-	const anyPR = `
+// anyPR is one rule, any, with one log action for every pull request.
+const anyPR = `
 github: {webhook_secret: s}
 rules:
   - name: any
@@ -159,6 +155,12 @@ rules:
     do:
       - log: {message: "x"}
 `
+
+// TestDecideLeavesToTheWorker: what cannot be decided without leaving the
+// process, or should not be decoded in the request, goes to the worker
+// with a process_delivery job; nothing outside the process is called.
+func TestDecideLeavesToTheWorker(t *testing.T) {
+	ctx := context.Background()
 	const anyPush = `
 github: {webhook_secret: s}
 rules:
@@ -266,14 +268,7 @@ func forkPR(t *testing.T) []byte {
 // is decided at intake, even with the gate on; the gate's answer needs no
 // API call for it.
 func TestDecideTakesPullRequestsThePayloadTrusts(t *testing.T) {
-	e := newProcessEnv(t, `
-github: {webhook_secret: s}
-rules:
-  - name: any
-    on: [pull_request]
-    do:
-      - log: {message: "x"}
-`)
+	e := newProcessEnv(t, anyPR)
 	asked := 0
 	e.p.WithTalk(Talk{Gate: countingGate{&asked}})
 	dec, ok := e.p.Decide(context.Background(), store.Delivery{ID: "pr-1", Event: "pull_request", Payload: readWebhook(t, "pull_request.opened.json")})
