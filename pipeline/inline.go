@@ -11,7 +11,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/sirupsen/logrus"
 
-	"github.com/switchboard-dev/switchboard/logfield"
 	"github.com/switchboard-dev/switchboard/store"
 )
 
@@ -22,11 +21,11 @@ const finishTimeout = 5 * time.Second
 type InlineStore interface {
 	// RecordOutcomeFinish records an attempt's end and, in the same
 	// transaction, ends its claimed job.
-	RecordOutcomeFinish(ctx context.Context, o store.Outcome, id int64, completed bool, runAt time.Time) error
+	RecordOutcomeFinish(ctx context.Context, o store.Outcome, id int64, end store.JobEnd) error
 	// RecordOutcome records an attempt's end alone.
 	RecordOutcome(ctx context.Context, o store.Outcome) error
 	// FinishClaimed ends a claimed job whose attempt recorded nothing.
-	FinishClaimed(ctx context.Context, id int64, completed bool, runAt time.Time) error
+	FinishClaimed(ctx context.Context, id int64, end store.JobEnd) error
 	// ReleaseClaimed gives a claimed job that never started back to River,
 	// its outcome o.
 	ReleaseClaimed(ctx context.Context, o store.Outcome, id int64) error
@@ -135,9 +134,13 @@ func (in *Inline) handoff(reserved int, actions []store.QueuedAction) func(claim
 			qa := actions[c.Action]
 			args, ok := qa.Job.Args.(RunActionArgs)
 			if !ok {
-				// Not an action job: River runs it once it is resumed.
-				in.log.WithField("job", c.ID).Error("claimed job is not an action; left to River")
-				in.release(1)
+				// Decide queues only action jobs; should another come,
+				// River runs it, at once.
+				in.log.WithField("job", c.ID).Error("claimed job is not an action; given to River")
+				go func(id int64) {
+					defer in.release(1)
+					in.end(id, in.log.WithField("job", id), store.JobEnd{RunAt: in.now()})
+				}(c.ID)
 				continue
 			}
 			go in.run(c.ID, args, qa.Links)
@@ -150,7 +153,8 @@ func (in *Inline) handoff(reserved int, actions []store.QueuedAction) func(claim
 // write), the job is handed back to River as it stands.
 func (in *Inline) run(id int64, args RunActionArgs, links map[string]string) {
 	defer in.release(1)
-	if !in.takeWorker(id, args) {
+	log := in.runner.entry(args).WithField("job", id)
+	if !in.takeWorker(id, args, log) {
 		return
 	}
 	working := true
@@ -172,12 +176,13 @@ func (in *Inline) run(id int64, args RunActionArgs, links map[string]string) {
 		// is written, a write that waits its turn with intake's batches.
 		// The place is held until it is written, and Stop waits for it.
 		done()
-		completed, runAt := jobEnd(result, in.now())
-		if err := in.store.RecordOutcomeFinish(ctx, out, id, completed, runAt); err != nil {
-			return err
+		err := in.store.RecordOutcomeFinish(ctx, out, id, jobEnd(result, in.now()))
+		if errors.Is(err, store.ErrNotClaimed) {
+			log.Warn("the action's job was taken back by River before its end was written; that end is not recorded")
+			err = nil
 		}
-		ended = true
-		return nil
+		ended = err == nil
+		return err
 	})
 	cancel()
 	if ended {
@@ -188,67 +193,89 @@ func (in *Inline) run(id int64, args RunActionArgs, links map[string]string) {
 	// Not recorded (a panic, a failed write), or a follow-up still had to
 	// be queued: completed if that went well, else River runs the job
 	// again, and the Runner, finding the outcome, does only what is left.
-	completed, runAt := jobEnd(err, in.now())
-	fctx, fcancel := context.WithTimeout(context.Background(), finishTimeout)
-	defer fcancel()
-	if ferr := in.store.FinishClaimed(fctx, id, completed, runAt); ferr != nil {
-		// The job stays running: it is resumed at the next start
-		// (SQLite) or rescued (Postgres), and the outcome recorded
-		// tells the next attempt what this one did.
-		in.log.WithError(ferr).WithFields(logrus.Fields{logfield.Delivery: args.Delivery, logfield.Rule: args.Rule, "job": id}).
-			Error("could not record the end of an action's job; it runs again after a restart or rescue")
+	in.end(id, log, jobEnd(err, in.now()))
+}
+
+// end ends a claimed job that recorded no outcome with its end. Should
+// that write fail, the job stays running: it is resumed at the next start
+// (SQLite) or rescued (Postgres), and the outcome recorded tells the next
+// attempt what this one did.
+func (in *Inline) end(id int64, log *logrus.Entry, end store.JobEnd) {
+	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
+	defer cancel()
+	err := in.store.FinishClaimed(ctx, id, end)
+	switch {
+	case errors.Is(err, store.ErrNotClaimed):
+		log.Warn("the action's job was taken back by River before its end was written")
+	case err != nil:
+		log.WithError(err).Error("could not record the end of an action's job; it runs again after a restart or rescue")
 	}
 }
 
 // takeWorker waits for a worker, at most in.wait, and reports whether it
-// got one. A job that got none is given back to River, or, when Inline
-// stops first, left running in the store to run after a restart, like one
-// cut short.
-func (in *Inline) takeWorker(id int64, args RunActionArgs) bool {
+// got one while Inline runs. A job that got none, or that Stop cut short
+// before its action started, is given back to River unstarted.
+func (in *Inline) takeWorker(id int64, args RunActionArgs, log *logrus.Entry) bool {
+	got := false
 	select {
 	case in.workers <- struct{}{}:
-		return true
+		got = true
 	default:
+		waited := time.NewTimer(in.wait)
+		select {
+		case in.workers <- struct{}{}:
+			got = true
+		case <-in.ctx.Done():
+		case <-waited.C:
+			log = log.WithField("waited", in.wait.String())
+		}
+		waited.Stop()
 	}
-	waited := time.NewTimer(in.wait)
-	defer waited.Stop()
-	select {
-	case in.workers <- struct{}{}:
+	if got && in.ctx.Err() == nil {
 		return true
-	case <-in.ctx.Done():
-		return false
-	case <-waited.C:
-		in.giveBack(id, args)
-		return false
 	}
+	if got {
+		<-in.workers
+	}
+	in.giveBack(id, args, log)
+	return false
 }
 
-// giveBack hands a claimed job that found no worker within the wait to
-// River, unstarted; should that write fail, the job stays running and is
-// resumed or rescued like one cut short.
-func (in *Inline) giveBack(id int64, args RunActionArgs) {
-	log := in.log.WithFields(logrus.Fields{logfield.Delivery: args.Delivery, logfield.Rule: args.Rule, "job": id})
+// giveBack hands a claimed job whose action never started to River;
+// should that write fail, the job stays running and is resumed or rescued
+// like one cut short.
+func (in *Inline) giveBack(id int64, args RunActionArgs, log *logrus.Entry) {
 	ctx, cancel := context.WithTimeout(context.Background(), finishTimeout)
 	defer cancel()
 	out := store.Outcome{Delivery: args.Delivery, Rule: args.Rule, Index: args.Index, Kind: args.Job.Kind, State: store.OutcomePending}
-	if err := in.store.ReleaseClaimed(ctx, out, id); err != nil {
+	switch err := in.store.ReleaseClaimed(ctx, out, id); {
+	case errors.Is(err, store.ErrNotClaimed):
+		log.Warn("the action's job was taken back by River before it started here")
+	case err != nil:
 		log.WithError(err).Error("could not give an action's job back to River; it runs after a restart or rescue")
-		return
+	default:
+		log.Info("no worker free here; action's job given to River")
 	}
-	log.WithField("waited", in.wait.String()).Info("no worker free; action's job given to River")
 }
 
-// jobEnd is what a job's result makes of it: completed when nil, else
-// run again by River at once, or after a snooze's delay.
-func jobEnd(result error, now time.Time) (completed bool, runAt time.Time) {
-	if result == nil {
-		return true, now
+// jobEnd is what a job's result makes of it: completed when nil,
+// cancelled when it failed for good (river.JobCancel, as River's own
+// executor ends it), else run again by River at once, or after a
+// snooze's delay.
+func jobEnd(result error, now time.Time) store.JobEnd {
+	var (
+		snooze *rivertype.JobSnoozeError
+		cancel *rivertype.JobCancelError
+	)
+	switch {
+	case result == nil:
+		return store.JobEnd{Completed: true}
+	case errors.As(result, &cancel):
+		return store.JobEnd{Cancelled: true}
+	case errors.As(result, &snooze):
+		return store.JobEnd{RunAt: now.Add(snooze.Duration)}
 	}
-	var snooze *rivertype.JobSnoozeError
-	if errors.As(result, &snooze) {
-		return false, now.Add(snooze.Duration)
-	}
-	return false, now
+	return store.JobEnd{RunAt: now}
 }
 
 // work runs the Runner on the job; a panic becomes an error, as River's
@@ -257,15 +284,18 @@ func (in *Inline) work(ctx context.Context, args RunActionArgs, links map[string
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("job panicked: %v\n%s", p, debug.Stack())
-			in.log.WithFields(logrus.Fields{logfield.Delivery: args.Delivery, logfield.Rule: args.Rule}).Error(err.Error())
+			in.runner.entry(args).Error(err.Error())
 		}
 	}()
 	return in.runner.RunClaimed(ctx, args, links, record)
 }
 
 // Stop takes no more jobs and waits for those running until ctx ends;
-// then it cancels them and waits for them to return. Jobs cut short stay
-// running in the store, like River's, and run again after a restart.
+// then it cancels them and waits for them to return. An action cut short
+// records its attempt like any interrupted one (River then runs it again);
+// a job whose action had not started is given back to River unstarted.
+// Jobs whose end could not be written stay running in the store, and run
+// again after a restart (SQLite) or a rescue (Postgres).
 func (in *Inline) Stop(ctx context.Context) error {
 	in.mu.Lock()
 	in.stopped = true

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -47,7 +48,7 @@ func waitStates(t *testing.T, dsn string, want ...string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		got := jobStates(t, dsn)
-		if equalStrings(got, want) {
+		if slices.Equal(got, want) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -55,18 +56,6 @@ func waitStates(t *testing.T, dsn string, want ...string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestInlineRunsTheFirstAttempt: the actions intake decides are queued
@@ -194,12 +183,12 @@ type failingEnds struct {
 	finished chan string
 }
 
-func (f failingEnds) RecordOutcomeFinish(context.Context, store.Outcome, int64, bool, time.Time) error {
+func (f failingEnds) RecordOutcomeFinish(context.Context, store.Outcome, int64, store.JobEnd) error {
 	return errors.New("disk full")
 }
 
-func (f failingEnds) FinishClaimed(_ context.Context, id int64, completed bool, runAt time.Time) error {
-	f.finished <- fmt.Sprintf("job %d completed=%v runAt in the past=%v", id, completed, !runAt.After(time.Now()))
+func (f failingEnds) FinishClaimed(_ context.Context, id int64, end store.JobEnd) error {
+	f.finished <- fmt.Sprintf("job %d completed=%v runAt in the past=%v", id, end.Completed, !end.RunAt.After(time.Now()))
 	return nil
 }
 
@@ -250,10 +239,10 @@ type heldEnds struct {
 	release chan struct{}
 }
 
-func (h heldEnds) RecordOutcomeFinish(ctx context.Context, o store.Outcome, id int64, completed bool, runAt time.Time) error {
+func (h heldEnds) RecordOutcomeFinish(ctx context.Context, o store.Outcome, id int64, end store.JobEnd) error {
 	h.writing <- struct{}{}
 	<-h.release
-	return h.Store.RecordOutcomeFinish(ctx, o, id, completed, runAt)
+	return h.Store.RecordOutcomeFinish(ctx, o, id, end)
 }
 
 // TestInlineFreesTheWorkerWhileTheEndIsWritten: an action that has ended
@@ -355,5 +344,81 @@ func TestMaxWait(t *testing.T) {
 				t.Errorf("MaxWait(%s, %s) = %s, want %s", tc.rescue, tc.timeout, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestInlineEndsWhatFailsForGood: a first attempt that fails for good (an
+// HTTP 400) ends its job cancelled, as River's executor would, rather
+// than handing it to River to be fetched only to be completed.
+func TestInlineEndsWhatFailsForGood(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+	}))
+	defer srv.Close()
+	e := newProcessEnv(t, `
+github: {webhook_secret: s}
+rules:
+  - name: bad
+    on: [issues]
+    do:
+      - http: {url: "`+srv.URL+`", body: '{"a":1}'}
+`)
+	inline := NewInline(NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil), e.store, 1, 30*time.Second, time.Minute, e.log)
+	if _, err := NewIntake(e.store, e.p).WithInline(inline).Enqueue(ctx,
+		store.Delivery{ID: "bad-1", Event: "issues", Payload: readWebhook(t, "issues.opened.json")}); err != nil {
+		t.Fatal(err)
+	}
+	waitStates(t, e.dsn, "cancelled/1")
+	if o, err := e.store.Outcome(ctx, "bad-1", "bad", 0); err != nil || o.State != store.OutcomeFailed || o.Attempts != 1 {
+		t.Errorf("outcome = %+v, %v; want failed after 1 attempt", o, err)
+	}
+	if err := inline.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInlineStopGivesBackWhatWaits: a Stop whose time runs out cuts the
+// running action short (its attempt is recorded, and River runs the job
+// again later) and gives the job still waiting for a worker back to River
+// unstarted, while the store is still there to take it.
+func TestInlineStopGivesBackWhatWaits(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	defer close(release)
+	e := newProcessEnv(t, `
+github: {webhook_secret: s}
+rules:
+  - name: slow
+    on: [issues]
+    do:
+      - http: {url: "`+srv.URL+`", body: '{"a":1}'}
+`)
+	inline := NewInline(NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil), e.store, 1, 30*time.Second, time.Minute, e.log)
+	in := NewIntake(e.store, e.p).WithInline(inline)
+	for _, id := range []string{"running", "waiting"} {
+		if _, err := in.Enqueue(context.Background(), store.Delivery{ID: id, Event: "issues", Payload: readWebhook(t, "issues.opened.json")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitStates(t, e.dsn, "running/1", "running/1")
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := inline.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Stop = %v, want the deadline", err)
+	}
+	waitStates(t, e.dsn, "scheduled/1", "available/0")
+	if o, err := e.store.Outcome(context.Background(), "waiting", "slow", 0); err != nil || o.State != store.OutcomePending || o.Attempts != 0 {
+		t.Errorf("outcome of the waiting job = %+v, %v; want pending, no attempts", o, err)
+	}
+	if o, err := e.store.Outcome(context.Background(), "running", "slow", 0); err != nil || o.Attempts != 1 || o.State == store.OutcomeRunning {
+		t.Errorf("outcome of the job cut short = %+v, %v; want its attempt recorded", o, err)
 	}
 }

@@ -47,23 +47,39 @@ func (in *Intake) Enqueue(ctx context.Context, d store.Delivery) (duplicate bool
 	if !ok {
 		return in.store.Enqueue(ctx, d)
 	}
-	// The decision is counted when the store says it is stored, not when
-	// Enqueue returns: a caller that gives up during the commit gets an
-	// error, and the delivery is stored all the same.
-	if n := len(dec.Processing.Actions); in.inline != nil && in.inline.reserve(n) {
-		run := in.inline.handoff(n, dec.Processing.Actions)
-		return in.store.EnqueueClaimed(ctx, d, dec.Processing, func(stored bool, claimed []store.ClaimedJob) {
-			if stored {
-				dec.Stored()
-			}
+	// The decision is counted (a log line, metrics) once the store says
+	// the delivery is stored, here rather than in the handoff, which runs
+	// on the store's one writer: when Enqueue returns, the handoff has
+	// been called; a caller that gave up during the commit gets an error
+	// while the delivery is stored all the same, and is counted when the
+	// handoff comes.
+	stored := make(chan bool, 1)
+	var run func([]store.ClaimedJob)
+	handoff := func(ok bool, claimed []store.ClaimedJob) {
+		stored <- ok
+		if run != nil {
 			run(claimed)
-		})
+		}
 	}
-	return in.store.EnqueueDecided(ctx, d, dec.Processing, func(stored bool, _ []store.ClaimedJob) {
-		if stored {
+	if n := len(dec.Processing.Actions); in.inline != nil && in.inline.reserve(n) {
+		run = in.inline.handoff(n, dec.Processing.Actions)
+		duplicate, err = in.store.EnqueueClaimed(ctx, d, dec.Processing, handoff)
+	} else {
+		duplicate, err = in.store.EnqueueDecided(ctx, d, dec.Processing, handoff)
+	}
+	select {
+	case ok := <-stored:
+		if ok {
 			dec.Stored()
 		}
-	})
+	default:
+		go func() {
+			if <-stored {
+				dec.Stored()
+			}
+		}()
+	}
+	return duplicate, err
 }
 
 // Ping reports whether the store is reachable.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +47,8 @@ func (s *Store) EnqueueClaimed(ctx context.Context, d Delivery, p Processing, ha
 }
 
 // claimJobs marks the jobs a transaction inserted running, attempt 1, as
-// River's fetch would.
+// River's fetch would (less attempted_by, which only River's own executor
+// reads). Each must be available: a job that is not would run twice.
 func (s *Store) claimJobs(ctx context.Context, tx querier, ids []int64) error {
 	const perStatement = 1000
 	at := s.riverTime(time.Now())
@@ -64,64 +66,43 @@ func (s *Store) claimJobs(ctx context.Context, tx querier, ids []int64) error {
 			args = append(args, id)
 		}
 		b.WriteByte(')')
-		if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+		got, err := tx.exec(ctx, b.String(), args...)
+		if err != nil {
 			return err
+		}
+		if got != int64(n) {
+			return fmt.Errorf("store: claimed %d of %d new jobs; the rest were not available", got, n)
 		}
 		ids = ids[n:]
 	}
 	return nil
 }
 
-// FinishClaimed ends a job EnqueueClaimed claimed: completed, or handed to
-// River to run again at runAt (scheduled if later than now, else
-// available), as after a retry, a snooze or a cancellation that the
-// action's worker decides on its next run. A job no longer running (the
-// process was thought dead and it was resumed) is left alone.
-func (s *Store) FinishClaimed(ctx context.Context, id int64, completed bool, runAt time.Time) error {
-	if err := s.grouped(ctx, s.finishWrite(id, completed, runAt)); err != nil {
-		return unavailable("finish job", err)
-	}
-	return nil
+// JobEnd is how a claimed job ends: Completed, Cancelled (it failed for
+// good: River runs it no more), or else run by River again at RunAt
+// (scheduled if later than now, else available at once), as after a
+// retry, a snooze, or a follow-up its next run does.
+type JobEnd struct {
+	Completed bool
+	Cancelled bool
+	RunAt     time.Time
+}
+
+// FinishClaimed ends a job EnqueueClaimed claimed whose attempt recorded
+// no outcome with it (see JobEnd).
+func (s *Store) FinishClaimed(ctx context.Context, id int64, end JobEnd) error {
+	return s.endClaimed(ctx, "finish job", nil, id, end, false)
 }
 
 // RecordOutcomeFinish records o (RecordOutcome) and ends the claimed job
 // id (FinishClaimed) in one transaction: the end of an action's first
 // attempt costs one write, shared with the others ending together.
-func (s *Store) RecordOutcomeFinish(ctx context.Context, o Outcome, id int64, completed bool, runAt time.Time) error {
+func (s *Store) RecordOutcomeFinish(ctx context.Context, o Outcome, id int64, end JobEnd) error {
 	write, err := s.outcomeWrite(o)
 	if err != nil {
 		return err
 	}
-	finish := s.finishWrite(id, completed, runAt)
-	err = s.grouped(ctx, func(ctx context.Context, tx querier) error {
-		if err := write(ctx, tx); err != nil {
-			return err
-		}
-		return finish(ctx, tx)
-	})
-	if err != nil {
-		return unavailable("record outcome", err)
-	}
-	return nil
-}
-
-func (s *Store) finishWrite(id int64, completed bool, runAt time.Time) func(ctx context.Context, tx querier) error {
-	return func(ctx context.Context, tx querier) error {
-		now := time.Now()
-		var err error
-		switch {
-		case completed:
-			_, err = tx.exec(ctx, `UPDATE river_job SET state = 'completed', finalized_at = $2 WHERE id = $1 AND state = 'running'`,
-				id, s.riverTime(now))
-		case runAt.After(now):
-			_, err = tx.exec(ctx, `UPDATE river_job SET state = 'scheduled', scheduled_at = $2 WHERE id = $1 AND state = 'running'`,
-				id, s.riverTime(runAt))
-		default:
-			_, err = tx.exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = $2 WHERE id = $1 AND state = 'running'`,
-				id, s.riverTime(now))
-		}
-		return err
-	}
+	return s.endClaimed(ctx, "record outcome", write, id, end, false)
 }
 
 // ReleaseClaimed gives back to River a claimed job whose action never
@@ -133,16 +114,50 @@ func (s *Store) ReleaseClaimed(ctx context.Context, o Outcome, id int64) error {
 	if err != nil {
 		return err
 	}
-	err = s.grouped(ctx, func(ctx context.Context, tx querier) error {
-		if err := write(ctx, tx); err != nil {
+	return s.endClaimed(ctx, "release job", write, id, JobEnd{}, true)
+}
+
+// endClaimed ends the claimed job id as end says (release: also undoing
+// the claim's attempt) and writes its outcome, when given, in the same
+// grouped transaction. The job is changed only while it is running; when
+// it is not, nothing is written (the outcome is then another attempt's)
+// and the answer is ErrNotClaimed.
+func (s *Store) endClaimed(ctx context.Context, op string, outcome func(ctx context.Context, tx querier) error, id int64, end JobEnd, release bool) error {
+	now := time.Now()
+	state, column, at := "available", "scheduled_at", now
+	switch {
+	case end.Cancelled:
+		state, column = "cancelled", "finalized_at"
+	case end.Completed:
+		state, column = "completed", "finalized_at"
+	case end.RunAt.After(now):
+		state, at = "scheduled", end.RunAt
+	}
+	undo := ""
+	if release {
+		undo = ", attempt = attempt - 1"
+	}
+	q := `UPDATE river_job SET state = '` + state + `', ` + column + ` = $2` + undo + ` WHERE id = $1 AND state = 'running'`
+	err := s.grouped(ctx, func(ctx context.Context, tx querier, jobs txJobs) error {
+		n, err := tx.exec(ctx, q, id, s.riverTime(at))
+		switch {
+		case err != nil:
 			return err
+		case n == 0:
+			return ErrNotClaimed
+		case state == "available":
+			jobs.madeAvailable()
 		}
-		_, err := tx.exec(ctx, `UPDATE river_job SET state = 'available', attempt = attempt - 1, scheduled_at = $2 WHERE id = $1 AND state = 'running' AND attempt > 0`,
-			id, s.riverTime(time.Now()))
-		return err
+		if outcome == nil {
+			return nil
+		}
+		return outcome(ctx, tx)
 	})
-	if err != nil {
-		return unavailable("release job", err)
+	switch {
+	case errors.Is(err, ErrNotClaimed):
+		return ErrNotClaimed
+	case err != nil:
+		return unavailable(op, err)
 	}
 	return nil
 }

@@ -241,12 +241,14 @@ func (s *Store) flush(batch []*enqueueReq) {
 		debug.FreeOSMemory()
 	}
 
+	// The connection is this batch's from here to the commit only: the
+	// answers below (handoffs, replies) need no turn, and the timeout
+	// counts from when the turn came.
+	s.turn.Lock()
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	start := time.Now()
 	var inserted map[string]bool
-	s.turn.Lock()
-	defer s.turn.Unlock()
 	err := s.q.inTx(ctx, true, func(ctx context.Context, tx querier, jobs txJobs) error {
 		var err error
 		inserted, err = s.insertDeliveries(ctx, tx, candidates)
@@ -279,7 +281,7 @@ func (s *Store) flush(batch []*enqueueReq) {
 		var claim []int64
 		for _, a := range acts {
 			if a.claimed {
-				for _, c := range a.w.fresh {
+				for _, c := range a.w.claimed {
 					claim = append(claim, c.ID)
 				}
 			}
@@ -293,6 +295,7 @@ func (s *Store) flush(batch []*enqueueReq) {
 		_, err = jobs.insertFast(ctx, params)
 		return err
 	})
+	s.turn.Unlock()
 	s.metrics.commitSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		err = unavailable("enqueue", err)
@@ -307,7 +310,7 @@ func (s *Store) flush(batch []*enqueueReq) {
 			stored := err == nil && !res.duplicate
 			var claimed []ClaimedJob
 			if stored && r.claim {
-				claimed = r.decided.fresh
+				claimed = r.decided.claimed
 			}
 			r.handoff(stored, claimed)
 		}

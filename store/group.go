@@ -24,18 +24,23 @@ type groupCommit struct {
 }
 
 type groupReq struct {
-	fn   func(ctx context.Context, tx querier) error
+	fn   groupedFn
 	done chan error // buffered
 }
+
+// groupedFn is a write grouped may share a transaction for; jobs is that
+// transaction's, to say it made a job available (River's producers are
+// then woken after the commit).
+type groupedFn func(ctx context.Context, tx querier, jobs txJobs) error
 
 // grouped runs fn in a transaction (not durable: see sqliteDSN) that it
 // may share with other callers; fn's writes commit, or fail, with that
 // transaction. A failing fn does not fail the others: the group is then
 // rolled back and each runs alone. On Postgres, where connections are
 // many, fn runs in a transaction of its own.
-func (s *Store) grouped(ctx context.Context, fn func(ctx context.Context, tx querier) error) error {
+func (s *Store) grouped(ctx context.Context, fn groupedFn) error {
 	if s.opts.Driver != DriverSQLite {
-		return s.q.inTx(ctx, false, func(ctx context.Context, tx querier, _ txJobs) error { return fn(ctx, tx) })
+		return s.q.inTx(ctx, false, fn)
 	}
 	r := &groupReq{fn: fn, done: make(chan error, 1)}
 	g := &s.group
@@ -73,9 +78,9 @@ func (s *Store) commitGroup(batch []*groupReq) {
 	failed := false
 	s.turn.Lock()
 	defer s.turn.Unlock()
-	err := s.q.inTx(ctx, false, func(ctx context.Context, tx querier, _ txJobs) error {
+	err := s.q.inTx(ctx, false, func(ctx context.Context, tx querier, jobs txJobs) error {
 		for _, r := range batch {
-			if err := r.fn(ctx, tx); err != nil {
+			if err := r.fn(ctx, tx, jobs); err != nil {
 				failed = true
 				return err
 			}
@@ -91,6 +96,6 @@ func (s *Store) commitGroup(batch []*groupReq) {
 	// One function failed and took the group with it: each on its own now,
 	// so that only the failing one fails.
 	for _, r := range batch {
-		r.done <- s.q.inTx(ctx, false, func(ctx context.Context, tx querier, _ txJobs) error { return r.fn(ctx, tx) })
+		r.done <- s.q.inTx(ctx, false, r.fn)
 	}
 }

@@ -28,7 +28,7 @@ func TestGroupedWritesFailAlone(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = st.grouped(ctx, func(ctx context.Context, tx querier) error {
+			errs[i] = st.grouped(ctx, func(ctx context.Context, tx querier, _ txJobs) error {
 				if _, err := tx.exec(ctx, `INSERT INTO grouped_test (n) VALUES ($1)`, i); err != nil {
 					return err
 				}

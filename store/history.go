@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Processing results a delivery records (Processing.Status).
@@ -119,7 +120,7 @@ type processingWrite struct {
 	matched   int
 	args      []string     // each action's job arguments as JSON
 	links     []string     // each action's links as stored
-	fresh     []ClaimedJob // set by writeActions: the jobs it inserted
+	claimed   []ClaimedJob // set by writeActions for a claimed write: the jobs to claim
 }
 
 func prepareProcessing(p Processing) (*processingWrite, error) {
@@ -203,17 +204,20 @@ type actionWrite struct {
 const outcomeRowsPerStatement = 1000
 
 // writeActions queues the actions' jobs of every delivery in batch and
-// writes their outcomes, in as few statements as the batch allows (one
-// job insert, one outcome insert per outcomeRowsPerStatement), and
-// returns how many jobs were new; each processingWrite's fresh lists its
-// own.
+// writes their outcomes, in as few statements as the batch allows (a job
+// insert per cutRepeats run, an outcome insert per
+// outcomeRowsPerStatement), and returns how many jobs were new. For a
+// claimed write, the jobs that are new and available are listed in its
+// claimed, with their outcomes running (attempt 1); any other job (one
+// that was queued before, as when a delivery is received again after
+// retention removed it) stays River's, its outcome pending.
 func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, batch []actionWrite) (inserted int, err error) {
 	var (
 		params []river.InsertManyParams
 		keys   []string
 	)
 	for _, a := range batch {
-		a.w.fresh = a.w.fresh[:0]
+		a.w.claimed = a.w.claimed[:0]
 		for i, qa := range a.w.p.Actions {
 			params = append(params, qa.Job)
 			keys = append(keys, qa.Job.Args.Kind()+"\x00"+a.w.args[i])
@@ -223,7 +227,8 @@ func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, batch [
 		return 0, nil
 	}
 	ids := make([]int64, 0, len(params))
-	fresh := make([]bool, 0, len(params))
+	fresh := make([]bool, 0, len(params))     // inserted by this call
+	available := make([]bool, 0, len(params)) // and available to run now
 	for _, c := range cutRepeats(params, keys) {
 		res, err := tj.insert(ctx, c)
 		if err != nil {
@@ -232,6 +237,7 @@ func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, batch [
 		for _, r := range res {
 			ids = append(ids, r.Job.ID)
 			fresh = append(fresh, !r.UniqueSkippedAsDuplicate)
+			available = append(available, !r.UniqueSkippedAsDuplicate && r.Job.State == rivertype.JobStateAvailable)
 		}
 	}
 
@@ -259,14 +265,14 @@ func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, batch [
 	k := 0
 	for _, a := range batch {
 		p := a.w.p
-		state, attempts, at := OutcomePending, 0, p.At
-		if a.claimed {
-			state, attempts, at = OutcomeRunning, 1, now
-		}
 		for i, qa := range p.Actions {
 			if fresh[k] {
 				inserted++
-				a.w.fresh = append(a.w.fresh, ClaimedJob{ID: ids[k], Action: i})
+			}
+			state, attempts, at := OutcomePending, 0, p.At
+			if a.claimed && available[k] {
+				state, attempts, at = OutcomeRunning, 1, now
+				a.w.claimed = append(a.w.claimed, ClaimedJob{ID: ids[k], Action: i})
 			}
 			if rows == 0 {
 				b.WriteString(`INSERT INTO action_outcomes

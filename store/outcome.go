@@ -70,7 +70,7 @@ func (s *Store) RecordOutcome(ctx context.Context, o Outcome) error {
 	if err != nil {
 		return err
 	}
-	if err := s.grouped(ctx, write); err != nil {
+	if err := s.grouped(ctx, func(ctx context.Context, tx querier, _ txJobs) error { return write(ctx, tx) }); err != nil {
 		return unavailable("record outcome", err)
 	}
 	return nil

@@ -29,6 +29,10 @@ type queue interface {
 type txJobs interface {
 	// insertFast inserts jobs that have no unique options.
 	insertFast(ctx context.Context, params []river.InsertManyParams) (int, error)
+	// madeAvailable says a statement of the transaction made a job
+	// available to run, so that River's producers are woken after the
+	// commit.
+	madeAvailable()
 	// insert honours unique options: a duplicate comes back with
 	// UniqueSkippedAsDuplicate set.
 	insert(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
@@ -135,6 +139,8 @@ func (j riverTxJobs[TTx]) insert(ctx context.Context, params []river.InsertManyP
 	*j.queued = *j.queued || len(res) > 0
 	return res, err
 }
+
+func (j riverTxJobs[TTx]) madeAvailable() { *j.queued = true }
 
 func (j riverTxJobs[TTx]) retry(ctx context.Context, id int64) (bool, error) {
 	row, err := j.client.JobRetryTx(ctx, j.tx, id)

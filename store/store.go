@@ -31,10 +31,11 @@ type Store struct {
 	reqs      chan *enqueueReq
 	writerEnd chan struct{}
 
-	group     groupCommit // RecordOutcome's shared transactions (group.go)
+	group     groupCommit // shared transactions of outcome and claimed-job writes (group.go)
 	closeOnce sync.Once
 	// turn takes the intake writer's batches and the grouped writes in
-	// turn on SQLite's one connection (group.go).
+	// turn on SQLite's one connection (group.go); on Postgres only the
+	// writer takes it, uncontended.
 	turn sync.Mutex
 }
 
