@@ -188,10 +188,9 @@ func ruleConfig(cfg *config.Config, name string) *config.Rule {
 	return nil
 }
 
-// claimHeads marks the jobs of rules with supersede: true and records ev
-// as the newest work of each such rule, when it is. Jobs ev did not come
-// from a rule's match (Why set) are re-runs asked for by a person: they
-// neither supersede nor are superseded.
+// claimHeads marks the jobs of rules with supersede: true
+// (supersedingRule) and records ev as the newest work of each such rule,
+// when it is.
 func (p *Processor) claimHeads(ctx context.Context, cfg *config.Config, ev *rules.Event, jobs []actions.Job) error {
 	if p.talk.Heads == nil {
 		return nil
@@ -204,8 +203,8 @@ func (p *Processor) claimHeads(ctx context.Context, cfg *config.Config, ev *rule
 	claimed := map[string]bool{}
 	for i := range jobs {
 		j := &jobs[i]
-		rc := ruleConfig(cfg, j.Rule)
-		if rc == nil || !rc.Supersede || j.Why != "" {
+		rc := supersedingRule(cfg, j)
+		if rc == nil {
 			continue
 		}
 		if key == "" {

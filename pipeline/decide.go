@@ -45,7 +45,7 @@ func (offlineFiles) PullRequestFiles(context.Context, int64, string, string, int
 // true and ev is work such a rule tracks, so evaluate would claim a head.
 func (p *Processor) supersedes(cfg *config.Config, ev *rules.Event, jobs []actions.Job) bool {
 	for i := range jobs {
-		if rc := ruleConfig(cfg, jobs[i].Rule); rc != nil && rc.Supersede && jobs[i].Why == "" {
+		if supersedingRule(cfg, &jobs[i]) != nil {
 			// Only now the head: it reads the payload's maps, which most
 			// deliveries never need.
 			_, _, ok := supersedeHead(ev, p.now)
@@ -53,6 +53,16 @@ func (p *Processor) supersedes(cfg *config.Config, ev *rules.Event, jobs []actio
 		}
 	}
 	return false
+}
+
+// supersedingRule is the rule of j when it has supersede: true and j came
+// from its match (Why empty: a re-run asked for by a person neither
+// supersedes nor is superseded); nil otherwise.
+func supersedingRule(cfg *config.Config, j *actions.Job) *config.Rule {
+	if rc := ruleConfig(cfg, j.Rule); rc != nil && rc.Supersede && j.Why == "" {
+		return rc
+	}
+	return nil
 }
 
 // decision is what processing one parsed delivery decided: the record to

@@ -223,7 +223,7 @@ func Run(ctx context.Context, o Options) error {
 		log.WithError(err).Warn("HTTP shutdown incomplete")
 	}
 	if err := inline.Stop(sctx); err != nil {
-		log.WithError(err).Warn("actions still running at the deadline were cancelled; they run again after the next start")
+		log.WithError(err).Warn("actions still running at the deadline were cancelled; River runs them again (their attempts are recorded)")
 	}
 	if err := st.Stop(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.WithError(err).Warn("queue shutdown incomplete")
