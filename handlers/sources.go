@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -248,8 +247,7 @@ func slackEvent(body []byte) (sourceEvent, string) {
 
 // decodeObject decodes a JSON object body into v.
 func decodeObject(body []byte, v any) string {
-	trimmed := strings.TrimLeft(string(body[:min(len(body), 64)]), " \t\r\n")
-	if !validJSON(body) || !strings.HasPrefix(trimmed, "{") {
+	if !validJSON(body) || !isObject(body) {
 		return "body is not a JSON object"
 	}
 	if err := json.Unmarshal(body, v); err != nil {

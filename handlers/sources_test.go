@@ -124,6 +124,14 @@ func TestStripeSource(t *testing.T) {
 			body: invoice, sig: stripeHeader(now, invoice, "whsec_old_rolled_away", stripeSecret),
 			wantStatus: 202, wantStored: true,
 		},
+		"the object after 100 spaces": {
+			body: strings.Repeat(" ", 100) + invoice, sig: stripeHeader(now, strings.Repeat(" ", 100)+invoice, stripeSecret),
+			wantStatus: 202, wantStored: true,
+		},
+		"a JSON array": {
+			body: `[{"id":"evt_1","type":"invoice.paid"}]`, sig: stripeHeader(now, `[{"id":"evt_1","type":"invoice.paid"}]`, stripeSecret),
+			wantStatus: 400, wantBody: `{"error":"body is not a JSON object"}`,
+		},
 		"v0 test scheme besides v1 is ignored": {
 			body: invoice, sig: stripeHeader(now, invoice, stripeSecret) + ",v0=" + hexHMAC("x", "y"),
 			wantStatus: 202, wantStored: true,

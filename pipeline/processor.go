@@ -49,7 +49,9 @@ type Processor struct {
 // of one byte takes, as charged to the budget: measured on this machine, a
 // 20 MB payload of one long string allocates 84 MB in NewEvent (20 MB
 // live), one of 20 MB of commits 206 MB (125 MB live). See
-// docs/BENCHMARKS.md.
+// docs/BENCHMARKS.md. That was with the payload's maps built at once; they
+// are now built on first use only, so for most events 4 is an
+// overestimate, kept for the events whose rules read .Payload.
 const ViewCost = 4
 
 // WithBudget makes p hold room in bodies (the budget of request bodies in

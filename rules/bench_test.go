@@ -128,9 +128,10 @@ func BenchmarkNewEventPullRequest(b *testing.B) {
 	}
 }
 
-// BenchmarkNewEventPush converts GitHub's 8.8 KB example push, the size
-// scripts/bench-intake.sh sends; every delivery is parsed once, on the
-// request path when the processor decides it there.
+// BenchmarkNewEventPush converts GitHub's 8.9 KB example push, about the
+// size of the pushes scripts/bench-intake.sh sends (8 KiB); every delivery
+// is parsed once, on the request path when the processor decides it
+// there.
 func BenchmarkNewEventPush(b *testing.B) {
 	data := readPayload(b, "push.branch.json")
 	b.SetBytes(int64(len(data)))

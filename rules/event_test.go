@@ -236,3 +236,19 @@ func TestNewEventUnknownEvent(t *testing.T) {
 		t.Errorf("odd shapes should leave fields empty, got %+v", ev)
 	}
 }
+
+// NewEvent reads payloads by encoding/json's rules in both its views: a
+// repeated key keeps its last value, and invalid UTF-8 becomes U+FFFD.
+func TestNewEventV1Rules(t *testing.T) {
+	ev, err := NewEvent("push", "d", []byte("{\"ref\":\"refs/heads/a\",\"ref\":\"refs/heads/b\",\"sender\":{\"login\":\"o\xffk\"}}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Ref != "refs/heads/b" || ev.Payload()["ref"] != "refs/heads/b" {
+		t.Errorf("repeated key: Ref %q, Payload ref %v; want the last, refs/heads/b", ev.Ref, ev.Payload()["ref"])
+	}
+	sender, _ := ev.Payload()["sender"].(map[string]any)
+	if ev.Sender != "o\uFFFDk" || sender["login"] != "o\uFFFDk" {
+		t.Errorf("invalid UTF-8: Sender %q, Payload login %q; want o\\uFFFDk", ev.Sender, sender["login"])
+	}
+}

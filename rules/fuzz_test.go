@@ -77,6 +77,11 @@ func FuzzRender(f *testing.F) {
 		name := fuzzEvents()[int(sel)%len(fuzzEvents())]
 		evs := []*Event{textEvent(name, text)}
 		if ev, err := NewEvent(name, "fuzz", payload); err == nil {
+			// The maps are built on first use, their error dropped: what
+			// NewEvent accepted must decode.
+			if ev.Payload() == nil {
+				t.Fatalf("NewEvent accepted %q but its Payload is nil", payload)
+			}
 			evs = append(evs, ev)
 		}
 		for _, ev := range evs {

@@ -17,8 +17,9 @@ import (
 // invalid UTF-8 is replaced rather than refused, and a repeated key keeps
 // its last value. Decoding goes through go-json-experiment/json (the
 // encoding/json/v2 to be) because it does the same work in about half the
-// time and a third of the garbage (docs/BENCHMARKS.md, "Parsing a
-// payload"), and every delivery is parsed on the request path.
+// time and a third of the garbage (docs/BENCHMARKS.md, "The engine after
+// the redesign", micro-benchmarks), and every delivery is parsed on the
+// request path.
 var jsonOptions = jsonv1.DefaultOptionsV1()
 
 // rawPayload is an event's payload as maps, decoded on first use. Most

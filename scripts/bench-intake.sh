@@ -101,7 +101,7 @@ for s in $subjects; do
     intake_config "$dir/switchboard.yml" 127.0.0.1:3203 "$dir/switchboard.db"
     "$dir/switchboard" serve -c "$dir/switchboard.yml" --log-level warn 2>"$dir/switchboard.log" &
     pid=$!
-    wait_http http://127.0.0.1:3203/readyz
+    wait_ready http://127.0.0.1:3203/readyz "$dir/switchboard.log"
     drive switchboard http://127.0.0.1:3203/webhook "$pid" "$dir/switchboard.db"
     if command -v sqlite3 >/dev/null; then
       echo "   River jobs right after the run (kind|state|count):"

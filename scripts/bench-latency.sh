@@ -48,8 +48,7 @@ rules:
 EOF
 "$dir/switchboard" serve -c "$dir/switchboard.yml" --log-level warn 2>"$dir/serve.log" &
 pid=$!
-for _ in $(seq 1 300); do curl -fs http://127.0.0.1:3321/readyz >/dev/null && break; sleep 0.1; done
-curl -fs http://127.0.0.1:3321/readyz >/dev/null || { cat "$dir/serve.log" >&2; exit 1; }
+wait_ready http://127.0.0.1:3321/readyz "$dir/serve.log"
 
 echo "== $rate deliveries/s for $dur, $size-byte pushes, one Jenkins trigger each (fake Jenkins on 127.0.0.1:3322)"
 "$dir/switchboard-load" -url http://127.0.0.1:3321/webhook -rate "$rate" -d "$dur" -c 8 -size "$size" \

@@ -51,10 +51,7 @@ for port in $ports; do
   urls+=("http://127.0.0.1:$port/webhook")
 done
 for port in $ports; do
-  for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
-    sleep 0.1
-  done
+  wait_ready "http://127.0.0.1:$port/readyz" "$dir/replica-$port.log"
 done
 
 echo "== $replicas replica(s) on Postgres ($db), $senders senders, $dur, 8 KiB pushes"

@@ -71,9 +71,7 @@ for i in $(seq 1 "$replicas"); do
   urls+=("http://127.0.0.1:$port/webhook")
 done
 for u in "${urls[@]}"; do
-  ready="${u%/webhook}/readyz"
-  for _ in $(seq 1 300); do curl -fs "$ready" >/dev/null && break; sleep 0.1; done
-  curl -fs "$ready" >/dev/null || { echo "not ready: $ready" >&2; cat "$dir"/serve-*.log >&2; exit 1; }
+  wait_ready "${u%/webhook}/readyz" "$dir"/serve-*.log
 done
 
 echo "== $store, $replicas serve process(es), store.workers ${WORKERS:-default}, $rate deliveries/s for $dur, $senders senders, $size-byte pushes, one log action each"

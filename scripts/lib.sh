@@ -17,6 +17,20 @@ wait_http() {
   return 1
 }
 
+# wait_ready URL [LOG...]: until URL answers 2xx (a serve's /readyz: its
+# store open and started); after 30 s prints the LOG files and fails.
+wait_ready() {
+  local url="$1"
+  shift
+  for _ in $(seq 1 300); do
+    curl -fs -o /dev/null "$url" && return 0
+    sleep 0.1
+  done
+  echo "not ready: $url" >&2
+  [ $# -gt 0 ] && cat "$@" >&2
+  return 1
+}
+
 # intake_config FILE ADDR DSN: the configuration intake is measured with:
 # SQLite, one rule on push that matches nothing (so the workers are on but
 # run no action), the webhook secret from GITHUB_WEBHOOK_SECRET. One

@@ -33,7 +33,7 @@ export SWITCHBOARD_LOAD_SECRET="$secret" GITHUB_WEBHOOK_SECRET="$secret"
 intake_config "$dir/switchboard.yml" 127.0.0.1:3331 "$dir/switchboard.db"
 "$dir/switchboard" serve -c "$dir/switchboard.yml" --log-level warn 2>"$dir/serve.log" &
 pid=$!
-wait_http http://127.0.0.1:3331/readyz
+wait_ready http://127.0.0.1:3331/readyz "$dir/serve.log"
 
 "$dir/switchboard-load" -wrk http://127.0.0.1:3331/webhook -name switchboard -wrk-pid "$pid" \
   -wrk-count-db "$dir/switchboard.db" -c "$conns" -d "$dur" &
