@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -43,7 +41,7 @@ func (s *Store) EnqueueClaimed(ctx context.Context, d Delivery, p Processing, ha
 	if handoff == nil {
 		return false, errors.New("store: EnqueueClaimed needs a handoff")
 	}
-	return s.enqueueDecided(ctx, d, p, handoff, true)
+	return s.enqueueReq(ctx, &enqueueReq{ctx: ctx, d: d, handoff: handoff, claim: true}, &p)
 }
 
 // claimJobs marks the jobs a transaction inserted running, attempt 1, as
@@ -54,19 +52,13 @@ func (s *Store) claimJobs(ctx context.Context, tx querier, ids []int64) error {
 	at := s.riverTime(time.Now())
 	for len(ids) > 0 {
 		n := min(len(ids), perStatement)
-		var b strings.Builder
-		b.WriteString(`UPDATE river_job SET state = 'running', attempt = attempt + 1, attempted_at = $1 WHERE state = 'available' AND id IN (`)
 		args := make([]any, 0, n+1)
 		args = append(args, at)
-		for i, id := range ids[:n] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("$" + strconv.Itoa(i+2))
+		for _, id := range ids[:n] {
 			args = append(args, id)
 		}
-		b.WriteByte(')')
-		got, err := tx.exec(ctx, b.String(), args...)
+		got, err := tx.exec(ctx, `UPDATE river_job SET state = 'running', attempt = attempt + 1, attempted_at = $1
+			WHERE state = 'available' AND id IN (`+placeholders(2, n)+`)`, args...)
 		if err != nil {
 			return err
 		}

@@ -163,6 +163,19 @@ func (v *nullTime) Scan(src any) error {
 	return nil
 }
 
+// placeholders is "$from,$from+1,..." for n parameters, as an IN list
+// takes them.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("$" + strconv.Itoa(from+i))
+	}
+	return b.String()
+}
+
 // writeValuesRow writes row i of a multi-row VALUES list of cols
 // parameters, "($n,...)", numbered after the rows before it, with a comma
 // before every row but the first.

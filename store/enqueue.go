@@ -54,7 +54,7 @@ type enqueueResult struct {
 // are waiting (up to BatchMaxSize, waiting at most BatchMaxWait for more)
 // share one transaction (DESIGN.md, "River on SQLite").
 func (s *Store) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err error) {
-	return s.enqueueReq(ctx, &enqueueReq{ctx: ctx, d: d})
+	return s.enqueueReq(ctx, &enqueueReq{ctx: ctx, d: d}, nil)
 }
 
 // EnqueueDecided is Enqueue for a delivery already processed: instead of a
@@ -66,36 +66,27 @@ func (s *Store) Enqueue(ctx context.Context, d Delivery) (duplicate bool, err er
 // writes nothing of p. p.Delivery must be d.ID. handoff, when not nil, is
 // told whether the delivery was stored (see Handoff).
 func (s *Store) EnqueueDecided(ctx context.Context, d Delivery, p Processing, handoff Handoff) (duplicate bool, err error) {
-	return s.enqueueDecided(ctx, d, p, handoff, false)
+	return s.enqueueReq(ctx, &enqueueReq{ctx: ctx, d: d, handoff: handoff}, &p)
 }
 
-// enqueueDecided is EnqueueDecided and EnqueueClaimed (claim says which);
-// a delivery refused before it reaches the writer gets handoff(false, nil).
-func (s *Store) enqueueDecided(ctx context.Context, d Delivery, p Processing, handoff Handoff, claim bool) (duplicate bool, err error) {
-	r := &enqueueReq{ctx: ctx, d: d, handoff: handoff, claim: claim}
-	if p.Delivery != d.ID {
-		err = errors.New("store: the processing is not the delivery's")
-	} else {
-		r.decided, err = prepareProcessing(p)
-	}
-	if err != nil {
-		if handoff != nil {
-			handoff(false, nil)
-		}
-		return false, err
-	}
-	return s.enqueueReq(ctx, r)
-}
-
-// enqueueReq hands r to the writer and waits for its answer. A handoff is
-// called here, with (false, nil), when r never reaches the writer.
-func (s *Store) enqueueReq(ctx context.Context, r *enqueueReq) (duplicate bool, err error) {
+// enqueueReq hands r to the writer, with what processing decided when p
+// is not nil, and waits for its answer. A handoff is called here, with
+// (false, nil), when r never reaches the writer.
+func (s *Store) enqueueReq(ctx context.Context, r *enqueueReq, p *Processing) (duplicate bool, err error) {
 	sent := false
 	defer func() {
 		if !sent && r.handoff != nil {
 			r.handoff(false, nil)
 		}
 	}()
+	if p != nil {
+		if p.Delivery != r.d.ID {
+			return false, errors.New("store: the processing is not the delivery's")
+		}
+		if r.decided, err = prepareProcessing(*p); err != nil {
+			return false, err
+		}
+	}
 	d := &r.d
 	if d.ID == "" {
 		return false, errors.New("store: delivery has no ID")

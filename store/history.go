@@ -276,17 +276,12 @@ func (s *Store) writeActions(ctx context.Context, tx querier, tj txJobs, batch [
 			}
 			if rows == 0 {
 				b.WriteString(`INSERT INTO action_outcomes
-					(delivery_id, rule_name, action_index, kind, state, attempts, last_error, detail, updated_at,
+					(delivery_id, rule_name, action_index, kind, state, attempts, updated_at,
 					 action_id, seq, params, links, job_id, job_kind, job_args) VALUES `)
-			} else {
-				b.WriteByte(',')
 			}
-			n := cols * rows
-			ph := func(c int) string { return "$" + strconv.Itoa(n+c) }
-			b.WriteString("(" + ph(1) + "," + ph(2) + "," + ph(3) + "," + ph(4) + "," + ph(5) + "," + ph(14) + ",'',''," + ph(6) + "," +
-				ph(7) + "," + ph(8) + "," + ph(9) + "," + ph(10) + "," + ph(11) + "," + ph(12) + "," + ph(13) + ")")
-			args = append(args, p.Delivery, qa.Rule, qa.Index, qa.Kind, state, s.dialect.timeArg(at),
-				ActionID(p.Delivery, qa.Rule, qa.Index), i, string(qa.Params), a.w.links[i], ids[k], qa.Job.Args.Kind(), a.w.args[i], attempts)
+			writeValuesRow(&b, rows, cols)
+			args = append(args, p.Delivery, qa.Rule, qa.Index, qa.Kind, state, attempts, s.dialect.timeArg(at),
+				ActionID(p.Delivery, qa.Rule, qa.Index), i, string(qa.Params), a.w.links[i], ids[k], qa.Job.Args.Kind(), a.w.args[i])
 			rows++
 			k++
 			if rows == outcomeRowsPerStatement {

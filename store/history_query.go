@@ -280,14 +280,12 @@ func (s *Store) actionCounts(ctx context.Context, ids []string) (map[string]Acti
 	if len(ids) == 0 {
 		return out, nil
 	}
-	ph := make([]string, len(ids))
 	args := make([]any, len(ids))
 	for i, id := range ids {
-		ph[i] = "$" + strconv.Itoa(i+1)
 		args[i] = id
 	}
 	rs, err := s.q.pool().query(ctx, `SELECT o.delivery_id, `+actionStateSQL+` AS st, COUNT(*) FROM `+actionsJoinSQL+`
-		WHERE o.delivery_id IN (`+strings.Join(ph, ",")+`) GROUP BY o.delivery_id, st`, args...)
+		WHERE o.delivery_id IN (`+placeholders(1, len(ids))+`) GROUP BY o.delivery_id, st`, args...)
 	if err != nil {
 		return nil, unavailable("count actions", err)
 	}
