@@ -111,8 +111,7 @@ func (s *sourceIntake) serve(w http.ResponseWriter, r *http.Request, kind, name 
 	case errors.Is(err, errTooLarge):
 		return s.refuse(w, source, http.StatusRequestEntityTooLarge, "payload too large", "body over the limit")
 	case errors.Is(err, errBusy):
-		setBusy(w)
-		return s.refuse(w, source, http.StatusServiceUnavailable, msgBusy, reasonBusy)
+		return s.busy(w, source)
 	case err != nil:
 		return s.refuse(w, source, http.StatusBadRequest, "could not read body", "reading body: "+err.Error())
 	}
@@ -145,8 +144,7 @@ func (s *sourceIntake) serve(w http.ResponseWriter, r *http.Request, kind, name 
 		return http.StatusOK
 	}
 	if n := int64(len(body)); n > SmallBodyBytes && !s.hold(r, grant, (1+StoreCopies)*n) {
-		setBusy(w)
-		return s.refuse(w, source, http.StatusServiceUnavailable, msgBusy, reasonBusy)
+		return s.busy(w, source)
 	}
 
 	// The source's name is part of the key, so that two endpoints (a test
@@ -180,6 +178,13 @@ func (s *sourceIntake) serve(w http.ResponseWriter, r *http.Request, kind, name 
 	}
 	writeJSON(w, status, reply)
 	return status
+}
+
+// busy answers 503 with Retry-After when the budget for bodies in flight
+// had no room, as intake's busy does.
+func (s *sourceIntake) busy(w http.ResponseWriter, source string) int {
+	setBusy(w)
+	return s.refuse(w, source, http.StatusServiceUnavailable, msgBusy, reasonBusy)
 }
 
 // refuse logs a refused request at Info and answers {"error": msg}.

@@ -118,7 +118,8 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 		return nil, fmt.Errorf("event name is empty")
 	}
 	ev := &Event{Event: name, Source: config.SourceOf(name), Delivery: delivery}
-	if !isTyped(name) {
+	typed := typedEvent(name)
+	if typed == nil {
 		raw, err := decodePayload(payload)
 		if err != nil {
 			return nil, fmt.Errorf("%s payload: %w", name, err)
@@ -127,7 +128,7 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 		fillGeneric(ev, raw)
 		return ev, nil
 	}
-	parsed, err := parseTyped(name, payload)
+	err := jsonv2.Unmarshal(payload, typed, jsonOptions)
 	if err != nil || !isObject(payload) {
 		// decodePayload's answer comes first, as it always has: "not valid
 		// JSON" before a field of the wrong type. It also refuses what the
@@ -141,7 +142,7 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 	// data) with the options decodePayload uses, so the maps cannot fail
 	// later; they are built on first use only.
 	ev.raw = &rawPayload{data: payload}
-	switch p := parsed.(type) {
+	switch p := typed.(type) {
 	case *github.PushEvent:
 		fromPush(ev, p)
 	case *github.PullRequestEvent:
@@ -174,7 +175,7 @@ func NewEvent(name, delivery string, payload []byte) (*Event, error) {
 		ev.Installation = p.GetInstallation().GetID()
 		setSender(ev, p.GetSender())
 	default:
-		return nil, fmt.Errorf("%s payload: unexpected parsed type %T", name, parsed)
+		return nil, fmt.Errorf("%s payload: unexpected parsed type %T", name, typed)
 	}
 	ev.ShortSHA = shortSHA(ev.SHA)
 	return ev, nil
@@ -185,42 +186,28 @@ func setSender(ev *Event, u *github.User) {
 	ev.Sender, ev.SenderType = u.GetLogin(), u.GetType()
 }
 
-// parseTyped decodes payload into go-github's type for the event name, as
-// github.ParseWebHook would, with encoding/json's rules (jsonOptions).
-func parseTyped(name string, payload []byte) (any, error) {
-	var v any
+// typedEvent is a new value of go-github's type for the event name, which
+// NewEvent decodes the payload into as github.ParseWebHook would, with
+// encoding/json's rules (jsonOptions); nil for an event it has no type
+// for, which gets Payload and the fields every payload shares.
+func typedEvent(name string) any {
 	switch name {
 	case "push":
-		v = &github.PushEvent{}
+		return &github.PushEvent{}
 	case "pull_request":
-		v = &github.PullRequestEvent{}
+		return &github.PullRequestEvent{}
 	case "issues":
-		v = &github.IssuesEvent{}
+		return &github.IssuesEvent{}
 	case "issue_comment":
-		v = &github.IssueCommentEvent{}
+		return &github.IssueCommentEvent{}
 	case "ping":
-		v = &github.PingEvent{}
+		return &github.PingEvent{}
 	case "installation":
-		v = &github.InstallationEvent{}
+		return &github.InstallationEvent{}
 	case "installation_repositories":
-		v = &github.InstallationRepositoriesEvent{}
-	default:
-		return nil, fmt.Errorf("no type for event %q", name)
+		return &github.InstallationRepositoriesEvent{}
 	}
-	if err := jsonv2.Unmarshal(payload, v, jsonOptions); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// isTyped reports whether NewEvent converts name through go-github's types;
-// other events get Payload and the fields every payload shares.
-func isTyped(name string) bool {
-	switch name {
-	case "push", "pull_request", "issues", "issue_comment", "ping", "installation", "installation_repositories":
-		return true
-	}
-	return false
+	return nil
 }
 
 func fromPush(ev *Event, p *github.PushEvent) {

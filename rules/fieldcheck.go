@@ -158,8 +158,8 @@ func (c *fieldChecker) resolve(n parse.Node, t reflect.Type, idents []string, pr
 				t = f.Type
 				continue
 			}
-			if m, ok := reflect.PointerTo(t).MethodByName(id); ok && m.Type.NumIn() == 1 && m.Type.NumOut() == 1 {
-				t = m.Type.Out(0) // a method templates call as a field, such as .Payload
+			if m, ok := reflect.PointerTo(t).MethodByName(id); ok && fieldMethod(m) {
+				t = m.Type.Out(0)
 				continue
 			}
 		}
@@ -189,11 +189,17 @@ func noField(t reflect.Type, id, parent string) string {
 	}
 	pt := reflect.PointerTo(t)
 	for i := 0; i < pt.NumMethod(); i++ {
-		if m := pt.Method(i); m.Type.NumIn() == 1 && m.Type.NumOut() == 1 {
+		if m := pt.Method(i); fieldMethod(m) {
 			names = append(names, m.Name)
 		}
 	}
 	return fmt.Sprintf("the %s has no field %s (it has %s)", viewName(t), id, strings.Join(names, ", "))
+}
+
+// fieldMethod reports whether templates call m as they read a field, such
+// as .Payload: no arguments but the receiver, one result.
+func fieldMethod(m reflect.Method) bool {
+	return m.Type.NumIn() == 1 && m.Type.NumOut() == 1
 }
 
 func viewName(t reflect.Type) string {

@@ -298,6 +298,7 @@ func TestCompileTemplateErrors(t *testing.T) {
 		"unknown function":            {`{{ shout .Sender }}`, `function "shout" not defined`},
 		"unclosed action":             {`{{ .Sender`, `unclosed action`},
 		"misspelt field":              {`{{ .PullRequest.Titel }}`, `1:15: .PullRequest.Titel: the pull request has no field Titel (it has Number, Title, HTMLURL, Base, Head, Draft, Labels, Author)`},
+		"misspelt view field":         {`{{ .Payld.x }}`, `1:9: .Payld: the event view has no field Payld (it has Event, Source, Action, Delivery, Installation, Repository, Sender, SenderType, Ref, Branch, Tag, SHA, ShortSHA, PullRequest, Issue, Comment, Commits, Payload)`},
 		"unknown top-level field":     {`hi {{ .Foo }}`, `.Foo: the event view has no field Foo`},
 		"lower-case field":            {`{{ .sender }}`, `.sender: the event view has no field sender`},
 		"field of a string":           {`{{ .Sender.Login }}`, `.Sender.Login: .Sender is a string; it has no field Login`},
