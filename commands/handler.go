@@ -54,22 +54,29 @@ func CommandText(c Command, login, association string) string {
 
 // Involves implements pipeline.Conversation: comments, and re-runs asked
 // for from the Checks tab.
-func (h *Handler) Involves(ev *rules.Event) bool {
-	return ev.Event == "issue_comment" ||
-		(ev.Event == "check_run" || ev.Event == "check_suite") && ev.Action == "rerequested"
-}
+func (h *Handler) Involves(ev *rules.Event) bool { return h.route(ev) != nil }
 
 // Jobs implements pipeline.Conversation.
 func (h *Handler) Jobs(ctx context.Context, snap *pipeline.Snapshot, ev *rules.Event) ([]actions.Job, error) {
-	switch {
-	case ev.Event == "issue_comment":
-		return h.comment(ctx, snap, ev)
-	case ev.Event == "check_run" && ev.Action == "rerequested":
-		return h.rerunCheck(ctx, ev)
-	case ev.Event == "check_suite" && ev.Action == "rerequested":
-		return h.rerunSuite(ctx, ev)
+	if talk := h.route(ev); talk != nil {
+		return talk(ctx, snap, ev)
 	}
 	return nil, nil
+}
+
+// route is what answers ev as a conversation, nil when ev is none: one
+// place decides both whether intake must leave ev to the worker
+// (Involves) and what the worker then does (Jobs).
+func (h *Handler) route(ev *rules.Event) func(context.Context, *pipeline.Snapshot, *rules.Event) ([]actions.Job, error) {
+	switch {
+	case ev.Event == "issue_comment":
+		return h.comment
+	case ev.Event == "check_run" && ev.Action == "rerequested":
+		return func(ctx context.Context, _ *pipeline.Snapshot, ev *rules.Event) ([]actions.Job, error) { return h.rerunCheck(ctx, ev) }
+	case ev.Event == "check_suite" && ev.Action == "rerequested":
+		return func(ctx context.Context, _ *pipeline.Snapshot, ev *rules.Event) ([]actions.Job, error) { return h.rerunSuite(ctx, ev) }
+	}
+	return nil
 }
 
 // comment is one pull request comment in which people may give commands.

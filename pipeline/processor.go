@@ -126,7 +126,7 @@ func (p *Processor) Work(ctx context.Context, job *river.Job[store.ProcessDelive
 	}
 	inserted, err := p.queue.RecordProcessing(ctx, dec.rec)
 	if errors.Is(err, store.ErrNotFound) {
-		log.WithField(logfield.Status, "missing").Warn("delivery not in store; skipped")
+		dec.log.WithField(logfield.Status, "missing").Warn("delivery not in store; skipped")
 		p.metrics.delivery(d.Event, "missing")
 		return river.JobCancel(err)
 	}
