@@ -72,9 +72,13 @@ func (h *Handler) route(ev *rules.Event) func(context.Context, *pipeline.Snapsho
 	case ev.Event == "issue_comment":
 		return h.comment
 	case ev.Event == "check_run" && ev.Action == "rerequested":
-		return func(ctx context.Context, _ *pipeline.Snapshot, ev *rules.Event) ([]actions.Job, error) { return h.rerunCheck(ctx, ev) }
+		return func(ctx context.Context, _ *pipeline.Snapshot, ev *rules.Event) ([]actions.Job, error) {
+			return h.rerunCheck(ctx, ev)
+		}
 	case ev.Event == "check_suite" && ev.Action == "rerequested":
-		return func(ctx context.Context, _ *pipeline.Snapshot, ev *rules.Event) ([]actions.Job, error) { return h.rerunSuite(ctx, ev) }
+		return func(ctx context.Context, _ *pipeline.Snapshot, ev *rules.Event) ([]actions.Job, error) {
+			return h.rerunSuite(ctx, ev)
+		}
 	}
 	return nil
 }

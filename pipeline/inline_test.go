@@ -302,14 +302,7 @@ func TestInlineGivesBackWhatWaitsTooLong(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer srv.Close()
-	e := newProcessEnv(t, `
-github: {webhook_secret: s}
-rules:
-  - name: slow
-    on: [issues]
-    do:
-      - http: {url: "`+srv.URL+`", body: '{"a":1}'}
-`)
+	e := newProcessEnv(t, issuesHTTPRule("slow", srv.URL))
 	runner := NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil)
 	inline := NewInline(runner, e.store, 1, 30*time.Second, 50*time.Millisecond, e.log)
 	in := NewIntake(e.store, e.p).WithInline(inline)
@@ -356,14 +349,7 @@ func TestInlineEndsWhatFailsForGood(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 	}))
 	defer srv.Close()
-	e := newProcessEnv(t, `
-github: {webhook_secret: s}
-rules:
-  - name: bad
-    on: [issues]
-    do:
-      - http: {url: "`+srv.URL+`", body: '{"a":1}'}
-`)
+	e := newProcessEnv(t, issuesHTTPRule("bad", srv.URL))
 	inline := NewInline(NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil), e.store, 1, 30*time.Second, time.Minute, e.log)
 	if _, err := NewIntake(e.store, e.p).WithInline(inline).Enqueue(ctx,
 		store.Delivery{ID: "bad-1", Event: "issues", Payload: readWebhook(t, "issues.opened.json")}); err != nil {
@@ -393,14 +379,7 @@ func TestInlineStopGivesBackWhatWaits(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	e := newProcessEnv(t, `
-github: {webhook_secret: s}
-rules:
-  - name: slow
-    on: [issues]
-    do:
-      - http: {url: "`+srv.URL+`", body: '{"a":1}'}
-`)
+	e := newProcessEnv(t, issuesHTTPRule("slow", srv.URL))
 	inline := NewInline(NewRunner(e.queue, e.live, e.log, NewMetrics(nil), nil), e.store, 1, 30*time.Second, time.Minute, e.log)
 	in := NewIntake(e.store, e.p).WithInline(inline)
 	for _, id := range []string{"running", "waiting"} {
@@ -421,4 +400,17 @@ rules:
 	if o, err := e.store.Outcome(context.Background(), "running", "slow", 0); err != nil || o.Attempts != 1 || o.State == store.OutcomeRunning {
 		t.Errorf("outcome of the job cut short = %+v, %v; want its attempt recorded", o, err)
 	}
+}
+
+// issuesHTTPRule is a config of one rule, name, on issues, whose one
+// action POSTs to url.
+func issuesHTTPRule(name, url string) string {
+	return `
+github: {webhook_secret: s}
+rules:
+  - name: ` + name + `
+    on: [issues]
+    do:
+      - http: {url: "` + url + `", body: '{"a":1}'}
+`
 }
